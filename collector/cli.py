@@ -1,0 +1,136 @@
+"""Command line: `python -m collector [once | healthcheck] [--version]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from peewee import PeeweeException
+
+from collector import __version__
+from collector.client import Interrupted, KamoClient
+from collector.cycle import Cycle, format_cycle_line
+from collector.daemon import Daemon
+from collector.lock import LockHeld, writer_lock
+from collector.runs import close_orphaned_runs
+from shared.config import Settings, settings_or_exit
+from shared.db import bind, open_writer
+from shared.heartbeat import collector_state
+from shared.schema import SchemaTooNew, migrate
+from shared.timeutil import iso
+
+PROGRAM = "collector"
+log = logging.getLogger("collector")
+
+
+class ZoneFormatter(logging.Formatter):
+    """`2026-11-26T10:05:00-06:00 message`, in the display zone; level shown unless INFO."""
+
+    def __init__(self, zone) -> None:
+        super().__init__()
+        self.zone = zone
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = iso(getattr(record, "at", record.created), self.zone)
+        level = "" if record.levelno == logging.INFO else f"{record.levelname} "
+        text = f"{stamp} {level}{record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+def setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(ZoneFormatter(settings.tz))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    # urllib3 logs every retry at WARNING; our own line per cycle says what matters.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+
+
+def healthcheck(settings: Settings) -> int:
+    state, beat = collector_state(settings.heartbeat_path)
+    if beat is None:
+        print(f"never: no heartbeat at {settings.heartbeat_path}")
+        return 1
+    updated = beat.get("updated_at")
+    when = iso(updated, settings.tz) if isinstance(updated, int | float) else "unknown"
+    print(
+        f"{state}: heartbeat {when}, pid {beat.get('pid')}, last status {beat.get('last_status')}"
+    )
+    return 0 if state == "running" else 1
+
+
+def run_writer(settings: Settings, mode: str) -> int:
+    """Take the lock, open and migrate the database, then run `once` or the daemon."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    # Handlers only set the flag; fetchers and the loop check it (see collector.daemon).
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with writer_lock(settings.lock_path):
+        db = bind(open_writer(settings.database_url))
+        db.connect(reuse_if_open=True)
+        applied = migrate(db)
+        if applied:
+            log.info("database schema migrated to version %d", applied[-1])
+        orphans = close_orphaned_runs()
+        if orphans:
+            log.warning("closed %d import run(s) left running by a stopped process", orphans)
+        client = KamoClient(
+            settings.kamo_base_url,
+            timeout=settings.kamo_timeout_seconds,
+            max_concurrency=settings.kamo_max_concurrency,
+            abort=stop,
+        )
+        cycle = Cycle(db, client, settings.poll_interval_minutes)
+        try:
+            if mode == "daemon":
+                return Daemon(settings, cycle, stop).run()
+            result = cycle.run("manual")
+            line = format_cycle_line(result, "manual", settings.tz, None)
+            log.info(line, extra={"at": result.started_at})
+            return 0 if result.status in ("success", "partial") else 1
+        finally:
+            client.close()
+            db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m collector",
+        description="Poll KAMO Power's load data into the database (the only writer).",
+    )
+    parser.add_argument("--version", action="version", version=f"kamo-load-logger {__version__}")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="daemon",
+        choices=["daemon", "once", "healthcheck"],
+        help="daemon (default): poll on every slot; once: one manual cycle now; "
+        "healthcheck: exit 0 while the daemon's heartbeat is fresh",
+    )
+    args = parser.parse_args(argv)
+    settings = settings_or_exit(PROGRAM)
+    if args.command == "healthcheck":
+        return healthcheck(settings)
+    setup_logging(settings)
+    try:
+        return run_writer(settings, args.command)
+    except LockHeld as exc:
+        print(f"{PROGRAM}: {exc}", file=sys.stderr)
+        return 1
+    except SchemaTooNew as exc:
+        print(f"{PROGRAM}: {exc}; upgrade the collector", file=sys.stderr)
+        return 1
+    except Interrupted:
+        return 1
+    except (OSError, PeeweeException) as exc:
+        print(f"{PROGRAM}: cannot open {settings.database_url}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,205 @@
+"""One import cycle: fetch everything, parse per area, store the good areas, log one line."""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from zoneinfo import ZoneInfo
+
+from peewee import Database
+
+from collector.client import Fetched, FetchError, Interrupted, KamoClient
+from collector.ingest import Counters, CycleData, store_cycle, stored_areas
+from collector.parse import (
+    AreaInfo,
+    ParseError,
+    decode_json,
+    parse_area_list,
+    parse_areagrid,
+    parse_loadtable,
+)
+from collector.runs import INTERRUPTED, finish_run, start_run, status_for
+from shared.models import AGGREGATE_AREA_IDS
+from shared.timeutil import clock_label, now_ts, slot_start
+
+log = logging.getLogger("collector")
+
+CLOCK_SKEW_LIMIT = 120.0  # seconds between our clock and KAMO's Date header
+
+
+@dataclass
+class CycleResult:
+    run_id: int
+    status: str
+    started_at: float
+    duration: float
+    areas_ok: int = 0
+    areas_total: int = 0
+    counters: Counters = field(default_factory=Counters)
+    area_errors: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    clock_skew: float | None = None
+
+
+def _decode(outcome: Fetched | FetchError) -> object:
+    if isinstance(outcome, FetchError):
+        raise ParseError(str(outcome))
+    return decode_json(outcome.body, outcome.content_type)
+
+
+def measure_clock_skew(responses: list[Fetched]) -> float | None:
+    """Median of (KAMO's Date - our clock); positive means our clock is behind."""
+    offsets = [r.server_date - r.received_at for r in responses if r.server_date is not None]
+    return statistics.median(offsets) if offsets else None
+
+
+class _AreaFailed(Exception):
+    pass
+
+
+@contextmanager
+def _blame(endpoint: str) -> Iterator[None]:
+    """Prefix a parse failure with the endpoint that caused it: `arealoadtable: timeout`."""
+    try:
+        yield
+    except ParseError as exc:
+        raise _AreaFailed(f"{endpoint}: {exc}") from None
+
+
+class Cycle:
+    """Runs cycles against one database and one KAMO client."""
+
+    def __init__(self, db: Database, client: KamoClient, interval_minutes: int) -> None:
+        self.db = db
+        self.client = client
+        self.interval = interval_minutes
+
+    def _area_list(self, errors: dict[str, str], warnings: list[str]) -> list[AreaInfo]:
+        try:
+            return parse_area_list(_decode(self.client.get_many(["area"])["area"]))
+        except ParseError as exc:
+            known = stored_areas()
+            if not known:
+                errors["area"] = f"area list: {exc}"
+            else:
+                warnings.append(f"area list: {exc}; polled the {len(known)} known areas")
+            return known
+
+    def run(self, trigger: str, request_id: str | None = None) -> CycleResult:
+        started = now_ts()
+        slot = slot_start(started, self.interval)
+        with self.db.atomic():
+            run = start_run(trigger, slot, request_id)
+        errors: dict[str, str] = {}
+        warnings: list[str] = []
+        try:
+            areas = self._area_list(errors, warnings)
+            data, fetched = self._fetch_areas(areas, slot, errors, warnings)
+        except Interrupted:
+            with self.db.atomic():
+                finish_run(run, status="failed", message=INTERRUPTED)
+            raise
+        except Exception as exc:  # a bug: record it so the run never stays "running"
+            with self.db.atomic():
+                finish_run(run, status="failed", message=f"error: {type(exc).__name__}: {exc}")
+            raise
+
+        skew = measure_clock_skew(fetched)
+        if skew is not None and abs(skew) > CLOCK_SKEW_LIMIT:
+            side = "behind" if skew > 0 else "ahead of"
+            warnings.append(f"clock: this machine's clock is {abs(skew):.0f} s {side} KAMO's")
+        ok = len(data.loads)
+        status = status_for(ok, len(areas)) if areas else "failed"
+        with self.db.atomic():
+            counters = store_cycle(data, int(started)) if ok else Counters()
+            finish_run(
+                run,
+                status=status,
+                areas_total=len(areas),
+                areas_ok=ok,
+                counters=counters,
+                area_errors=errors,
+                warnings=warnings,
+                clock_skew_seconds=skew,
+            )
+        result = CycleResult(
+            run_id=run.id,
+            status=status,
+            started_at=started,
+            duration=run.finished_at - started,
+            areas_ok=ok,
+            areas_total=len(areas),
+            counters=counters,
+            area_errors=errors,
+            warnings=warnings,
+            clock_skew=skew,
+        )
+        for warning in warnings:
+            log.warning(warning)
+        return result
+
+    def _fetch_areas(
+        self, areas: list[AreaInfo], slot: int, errors: dict[str, str], warnings: list[str]
+    ) -> tuple[CycleData, list[Fetched]]:
+        paths = {}
+        for area in areas:
+            paths[f"areagrid/{area.id}"] = area.id
+            if area.id not in AGGREGATE_AREA_IDS:
+                paths[f"arealoadtable/{area.id}"] = area.id
+        outcomes = self.client.get_many(paths)
+        fetched = [o for o in outcomes.values() if isinstance(o, Fetched)]
+        data = CycleData(slot_ts=slot, areas=areas)
+        for area in areas:
+            try:
+                with _blame("areagrid"):
+                    grid = parse_areagrid(_decode(outcomes[f"areagrid/{area.id}"]), area.id)
+                rows, row_warnings = [], []
+                if area.id not in AGGREGATE_AREA_IDS:
+                    with _blame("arealoadtable"):
+                        table = _decode(outcomes[f"arealoadtable/{area.id}"])
+                        rows, row_warnings = parse_loadtable(table, area.id)
+            except _AreaFailed as exc:
+                errors[str(area.id)] = str(exc)
+                continue
+            data.loads[area.id] = grid.points
+            if rows:
+                data.substations[area.id] = rows
+            warnings.extend(grid.warnings + row_warnings)
+        return data, fetched
+
+
+def format_cycle_line(
+    result: CycleResult, trigger: str, zone: ZoneInfo, next_slot: float | None
+) -> str:
+    """The one line per cycle that `docker logs` shows (the log stamp is the cycle start)."""
+    word = {"success": "ok"}.get(result.status, result.status)
+    c = result.counters
+    parts = [
+        f"import {trigger} {word} {result.duration:.1f}s",
+        f"areas {result.areas_ok}/{result.areas_total}",
+        f"load +{c.load_new} new {c.load_revised} revised {c.load_unchanged} same",
+        f"readings +{c.readings_stored}",
+    ]
+    if next_slot is not None:
+        parts.append(f"next {clock_label(next_slot, zone)}")
+    if result.area_errors:
+        failed = ", ".join(f"{area} ({_short(msg)})" for area, msg in _sorted(result.area_errors))
+        parts.append(f"failed: {failed}")
+    if result.warnings:
+        parts.append(f"warnings {len(result.warnings)}")
+    return " ".join(parts)
+
+
+def _sorted(errors: dict[str, str]) -> list[tuple[str, str]]:
+    """Area ids in numeric order, then named sources such as the area list."""
+    return sorted(
+        errors.items(), key=lambda kv: (0, int(kv[0]), "") if kv[0].isdigit() else (1, 0, kv[0])
+    )
+
+
+def _short(message: str, limit: int = 60) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"

@@ -1,0 +1,183 @@
+"""Write one cycle's parsed data in a single IMMEDIATE transaction, with bulk upserts.
+
+Only the areas that parsed cleanly reach this module. Hourly loads are compared with
+what is stored: new hours are inserted, changed values replace the stored ones and
+count as revisions, equal ones are only counted. Readings are keyed by (slot,
+substation): a second poll in the same slot replaces that slot's values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from collector.parse import AreaInfo, LoadPoint, SubstationRow
+from shared.models import (
+    AGGREGATE_AREA_IDS,
+    Area,
+    HourlyLoad,
+    RowCount,
+    Substation,
+    SubstationReading,
+    pf_to_columns,
+)
+
+BATCH = 200  # rows per INSERT; well under SQLite's bound-variable limit
+
+
+@dataclass
+class CycleData:
+    slot_ts: int
+    areas: list[AreaInfo] = field(default_factory=list)  # the area list, when it was fetched
+    loads: dict[int, list[LoadPoint]] = field(default_factory=dict)
+    substations: dict[int, list[SubstationRow]] = field(default_factory=dict)
+
+
+@dataclass
+class Counters:
+    load_new: int = 0
+    load_revised: int = 0
+    load_unchanged: int = 0
+    readings_stored: int = 0
+    substations_new: int = 0
+
+
+def _batches(rows: list, size: int = BATCH):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def upsert_areas(areas: list[AreaInfo]) -> None:
+    """Insert new areas and rename changed ones; unchanged rows are not rewritten."""
+    stored = {a.id: (a.name, a.abbreviation) for a in Area.select()}
+    for area in areas:
+        if stored.get(area.id) == (area.name, area.abbreviation):
+            continue
+        Area.insert(
+            id=area.id,
+            name=area.name,
+            abbreviation=area.abbreviation,
+            is_aggregate=area.id in AGGREGATE_AREA_IDS,
+        ).on_conflict(conflict_target=[Area.id], preserve=[Area.name, Area.abbreviation]).execute()
+
+
+def store_hourly_loads(loads: dict[int, list[LoadPoint]], now: int, counters: Counters) -> None:
+    points = [(area_id, p.ts, p.load_kw) for area_id, pts in loads.items() for p in pts]
+    if not points:
+        return
+    oldest = min(ts for _, ts, _ in points)
+    stored = {
+        (row.area_id, row.ts): row.load_kw
+        for row in HourlyLoad.select(HourlyLoad.area_id, HourlyLoad.ts, HourlyLoad.load_kw).where(
+            HourlyLoad.ts >= oldest, HourlyLoad.area_id.in_(list(loads))
+        )
+    }
+    new_rows = []
+    for area_id, ts, kw in points:
+        before = stored.get((area_id, ts))
+        if before is None:
+            new_rows.append(
+                {
+                    "area_id": area_id,
+                    "ts": ts,
+                    "load_kw": kw,
+                    "first_seen": now,
+                    "last_changed": now,
+                }
+            )
+        elif before == kw:
+            counters.load_unchanged += 1
+        else:
+            HourlyLoad.update(
+                load_kw=kw, last_changed=now, revisions=HourlyLoad.revisions + 1
+            ).where((HourlyLoad.area_id == area_id) & (HourlyLoad.ts == ts)).execute()
+            counters.load_revised += 1
+    for batch in _batches(new_rows):
+        HourlyLoad.insert_many(batch).execute()
+    counters.load_new += len(new_rows)
+    _add_to_count("hourly_load", len(new_rows))
+
+
+def _substation_ids(substations: dict[int, list[SubstationRow]], now: int, counters: Counters):
+    """(area_id, name) -> id for every substation in this poll, creating new ones."""
+    ids = {
+        (s.area_id, s.name): s.id
+        for s in Substation.select(Substation.id, Substation.area_id, Substation.name)
+    }
+    fresh = [
+        {"area_id": area_id, "name": row.name, "first_seen": now, "last_seen": now}
+        for area_id, rows in substations.items()
+        for row in rows
+        if (area_id, row.name) not in ids
+    ]
+    for batch in _batches(fresh):
+        Substation.insert_many(batch).execute()
+    if fresh:
+        counters.substations_new += len(fresh)
+        ids = {
+            (s.area_id, s.name): s.id
+            for s in Substation.select(Substation.id, Substation.area_id, Substation.name)
+        }
+    seen = [ids[(area_id, row.name)] for area_id, rows in substations.items() for row in rows]
+    for batch in _batches(seen, 500):
+        Substation.update(last_seen=now).where(Substation.id.in_(batch)).execute()
+    return ids
+
+
+def store_readings(
+    slot_ts: int, substations: dict[int, list[SubstationRow]], now: int, counters: Counters
+) -> None:
+    if not any(substations.values()):
+        return
+    ids = _substation_ids(substations, now, counters)
+    rows = []
+    for area_id, area_rows in substations.items():
+        for row in area_rows:
+            pf_centi, pf_exact = pf_to_columns(row.pf)
+            rows.append(
+                {
+                    "ts": slot_ts,
+                    "substation_id": ids[(area_id, row.name)],
+                    "kw": row.kw,
+                    "kvar": row.kvar,
+                    "pf_centi": pf_centi,
+                    "pf_exact": pf_exact,
+                    "quality": row.quality,
+                    "quality_now": row.quality_now,
+                }
+            )
+    in_slot = SubstationReading.select().where(SubstationReading.ts == slot_ts)
+    before = in_slot.count()
+    replace = [
+        SubstationReading.kw,
+        SubstationReading.kvar,
+        SubstationReading.pf_centi,
+        SubstationReading.pf_exact,
+        SubstationReading.quality,
+        SubstationReading.quality_now,
+    ]
+    for batch in _batches(rows):
+        SubstationReading.insert_many(batch).on_conflict(
+            conflict_target=[SubstationReading.ts, SubstationReading.substation_id],
+            preserve=replace,
+        ).execute()
+    counters.readings_stored += len(rows)
+    _add_to_count("substation_reading", in_slot.count() - before)
+
+
+def _add_to_count(table: str, delta: int) -> None:
+    if delta:
+        RowCount.update(rows=RowCount.rows + delta).where(RowCount.table == table).execute()
+
+
+def store_cycle(data: CycleData, now: int) -> Counters:
+    """Everything a cycle fetched. Call inside the cycle's transaction (db.atomic())."""
+    counters = Counters()
+    if data.areas:
+        upsert_areas(data.areas)
+    store_hourly_loads(data.loads, now, counters)
+    store_readings(data.slot_ts, data.substations, now, counters)
+    return counters
+
+
+def stored_areas() -> list[AreaInfo]:
+    return [AreaInfo(a.id, a.name, a.abbreviation) for a in Area.select().order_by(Area.id)]

@@ -1,0 +1,108 @@
+"""Clock-aligned slots driven by `schedule`, on a UTC clock whatever the local zone says.
+
+`schedule` compares naive local times, and in Central time the autumn repeated hour
+would lose twelve 5-minute slots. `UtcScheduler` gives it naive UTC instead. One job
+per slot mark (`every().hour.at(":05")`, ...) keeps slots aligned to the hour.
+
+Guards around it: a fire for a slot already polled does nothing (after a long stall every
+overdue job fires once: that burst becomes one poll at most), and a fire that comes
+well after its slot began is skipped, so a cycle that overran waits for the next slot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, timedelta
+
+import schedule
+
+from shared.timeutil import iso, now_ts, slot_marks, slot_start, utc_naive_now
+
+log = logging.getLogger("collector")
+
+LATE_LIMIT = 30.0  # seconds after a slot starts; later fires skip to the next slot
+
+
+class UtcJob(schedule.Job):
+    """An hourly `.at(":MM")` job whose clock is naive UTC."""
+
+    @property
+    def should_run(self) -> bool:
+        return utc_naive_now() >= self.next_run
+
+    def _schedule_next_run(self) -> None:
+        if self.unit != "hours" or self.at_time is None:
+            raise schedule.ScheduleValueError("UtcJob supports every(n).hours.at(':MM') only")
+        now = utc_naive_now()
+        candidate = now.replace(
+            minute=self.at_time.minute, second=self.at_time.second, microsecond=0
+        )
+        while candidate <= now:
+            candidate += timedelta(hours=self.interval)
+        self.next_run = candidate
+
+
+class UtcScheduler(schedule.Scheduler):
+    def every(self, interval: int = 1) -> UtcJob:
+        return UtcJob(interval, self)
+
+    @property
+    def idle_seconds(self) -> float | None:
+        if not self.next_run:
+            return None
+        return (self.next_run - utc_naive_now()).total_seconds()
+
+
+class SlotLoop:
+    """Calls `on_slot(slot_ts)` once per aligned slot, on time or not at all."""
+
+    def __init__(self, interval_minutes: int, on_slot: Callable[[int], None]) -> None:
+        self.interval = interval_minutes
+        self.on_slot = on_slot
+        self.late_limit = min(LATE_LIMIT, interval_minutes * 60 / 4)
+        self.last_slot: int | None = None
+        self._skipped: int | None = None
+        self.scheduler = UtcScheduler()
+        for minute in slot_marks(interval_minutes):
+            self.scheduler.every().hour.at(f":{minute:02d}").do(self._fire)
+
+    def mark_polled(self, slot_ts: int) -> None:
+        """A cycle outside the schedule (startup) already covered this slot."""
+        self.last_slot = slot_ts
+
+    def _fire(self) -> None:
+        now = now_ts()
+        slot = slot_start(now, self.interval)
+        if slot == self.last_slot or slot == self._skipped:
+            return
+        if now - slot > self.late_limit:
+            self._skipped = slot
+            log.warning(
+                "skipped the slot at %s: it began %.0f s ago (a cycle overran or the process "
+                "was paused); next poll at the next slot",
+                iso(slot, UTC),
+                now - slot,
+            )
+            return
+        self.last_slot = slot
+        self.on_slot(slot)
+
+    def tick(self) -> None:
+        """Run whatever is due. Reschedules if the clock jumped backwards."""
+        upcoming = self.scheduler.next_run
+        if upcoming is not None:
+            horizon = utc_naive_now() + timedelta(minutes=self.interval, seconds=60)
+            if upcoming > horizon:
+                log.warning("the clock moved backwards; slots rescheduled")
+                for job in self.scheduler.jobs:
+                    job._schedule_next_run()
+        self.scheduler.run_pending()
+
+    def seconds_until_next(self) -> float:
+        idle = self.scheduler.idle_seconds
+        return max(0.0, idle) if idle is not None else 1.0
+
+    def next_slot_ts(self) -> float | None:
+        upcoming = self.scheduler.next_run
+        return upcoming.replace(tzinfo=UTC).timestamp() if upcoming else None

@@ -1,0 +1,64 @@
+"""The import-run log: every poll attempt is a row, from start to outcome."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from collector.ingest import Counters
+from shared.models import ImportRun
+from shared.timeutil import now_ts
+
+INTERRUPTED = "interrupted: the collector was stopped during the cycle"
+ORPHANED = "the collector process ended before this run finished"
+
+
+def start_run(trigger: str, slot_ts: int, request_id: str | None = None) -> ImportRun:
+    return ImportRun.create(
+        trigger=trigger,
+        request_id=request_id,
+        slot_ts=slot_ts,
+        started_at=now_ts(),
+        status="running",
+    )
+
+
+def status_for(areas_ok: int, areas_total: int) -> str:
+    if areas_total and areas_ok == areas_total:
+        return "success"
+    return "partial" if areas_ok else "failed"
+
+
+def finish_run(
+    run: ImportRun,
+    *,
+    status: str,
+    areas_total: int = 0,
+    areas_ok: int = 0,
+    counters: Counters | None = None,
+    area_errors: dict[str, str] | None = None,
+    warnings: list[str] | None = None,
+    message: str | None = None,
+    clock_skew_seconds: float | None = None,
+) -> ImportRun:
+    run.status = status
+    run.finished_at = now_ts()
+    run.areas_total = areas_total
+    run.areas_ok = areas_ok
+    for name, value in asdict(counters or Counters()).items():
+        setattr(run, name, value)
+    run.area_errors = json.dumps(area_errors or {}, sort_keys=True)
+    run.warnings = json.dumps(warnings or [])
+    run.message = message
+    run.clock_skew_seconds = clock_skew_seconds
+    run.save()
+    return run
+
+
+def close_orphaned_runs() -> int:
+    """Mark runs left 'running' by a dead process as failed. Call only while holding the lock."""
+    return (
+        ImportRun.update(status="failed", finished_at=now_ts(), message=ORPHANED)
+        .where(ImportRun.status == "running")
+        .execute()
+    )

@@ -1,0 +1,210 @@
+"""Settings from the environment (and a `.env` file), validated once at start.
+
+Every process reads its configuration through `load_settings()`; nothing else
+looks at `os.environ` for these names. A bad value raises `ConfigError` with a
+message naming the variable and what it accepts; entry points print that one
+line and exit with status 2 (`exit_on_config_error`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+ALLOWED_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the program cannot use."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Settings:
+    kamo_base_url: str
+    database_url: str
+    data_dir: Path
+    poll_interval_minutes: int
+    tz_name: str
+    api_key: str | None
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_from: str | None
+    smtp_security: str
+    notification_email: str | None
+    alert_after_failures: int
+    backup_dir: Path
+    backup_keep_daily: int
+    backup_keep_weekly: int
+    kamo_timeout_seconds: float
+    kamo_max_concurrency: int
+    log_level: str
+    host: str
+    port: int
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.tz_name)
+
+    @property
+    def alerts_enabled(self) -> bool:
+        return bool(self.smtp_host and self.notification_email)
+
+    @property
+    def triggers_dir(self) -> Path:
+        return self.data_dir / "triggers"
+
+    @property
+    def heartbeat_path(self) -> Path:
+        return self.data_dir / "collector.heartbeat"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "collector.lock"
+
+
+def _read_environment(environ: Mapping[str, str] | None, env_file: str | Path | None) -> dict:
+    merged: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+class _Reader:
+    """Typed accessors over the merged environment; each raises ConfigError."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.values.get(name)
+        if value is None or value.strip() == "":
+            return default
+        return value.strip()
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(name, f"{raw!r} is not a whole number ({low}-{high})") from None
+        if not low <= value <= high:
+            raise ConfigError(name, f"{value} is out of range: use {low}-{high}")
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(name, f"{raw!r} is not a number ({low:g}-{high:g})") from None
+        if not low <= value <= high:
+            raise ConfigError(name, f"{raw} is out of range: use {low:g}-{high:g}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...], upper: bool) -> str:
+        raw = self.text(name, default)
+        value = raw.upper() if upper else raw.lower()
+        if value not in choices:
+            raise ConfigError(name, f"{raw!r} is not one of {', '.join(choices)}")
+        return value
+
+
+def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in schemes or not rest:
+        raise ConfigError(name, f"{value!r} is not a URL starting with {' or '.join(schemes)}://")
+    return value
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Read and validate every setting. Environment variables win over `.env`."""
+    r = _Reader(_read_environment(environ, env_file))
+
+    base_url = _check_url(
+        "KAMO_BASE_URL",
+        r.text("KAMO_BASE_URL", "https://kamofamilyload.kamopower.com/api"),
+        ("http", "https"),
+    ).rstrip("/")
+    database_url = _check_url(
+        "DATABASE_URL",
+        r.text("DATABASE_URL", "sqlite:///data/kamo_load.db"),
+        ("sqlite", "postgres", "postgresql", "postgresext", "postgresqlext"),
+    )
+
+    interval = r.integer("POLL_INTERVAL_MINUTES", 5, 1, 60)
+    if interval not in ALLOWED_INTERVALS:
+        allowed = ", ".join(map(str, ALLOWED_INTERVALS))
+        raise ConfigError("POLL_INTERVAL_MINUTES", f"{interval} is not a divisor of 60 ({allowed})")
+
+    tz_name = r.text("TZ", "America/Chicago").lstrip(":")
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("TZ", f"{tz_name!r} is not an IANA time zone name") from None
+
+    data_dir = Path(r.text("DATA_DIR", "data"))
+    backup_dir = r.text("BACKUP_DIR")
+    return Settings(
+        kamo_base_url=base_url,
+        database_url=database_url,
+        data_dir=data_dir,
+        poll_interval_minutes=interval,
+        tz_name=tz_name,
+        api_key=r.text("API_KEY"),
+        smtp_host=r.text("SMTP_HOST"),
+        smtp_port=r.integer("SMTP_PORT", 587, 1, 65535),
+        smtp_user=r.text("SMTP_USER"),
+        smtp_password=r.values.get("SMTP_PASSWORD") or None,
+        smtp_from=r.text("SMTP_FROM"),
+        smtp_security=r.choice("SMTP_SECURITY", "starttls", SMTP_SECURITY_MODES, upper=False),
+        notification_email=r.text("NOTIFICATION_EMAIL"),
+        alert_after_failures=r.integer("ALERT_AFTER_FAILURES", 3, 1, 1000),
+        backup_dir=Path(backup_dir) if backup_dir else data_dir / "backups",
+        backup_keep_daily=r.integer("BACKUP_KEEP_DAILY", 7, 0, 3650),
+        backup_keep_weekly=r.integer("BACKUP_KEEP_WEEKLY", 4, 0, 520),
+        kamo_timeout_seconds=r.number("KAMO_TIMEOUT_SECONDS", 10.0, 0.1, 300.0),
+        kamo_max_concurrency=r.integer("KAMO_MAX_CONCURRENCY", 4, 1, 38),
+        log_level=r.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
+        host=r.text("HOST", "0.0.0.0"),
+        port=r.integer("PORT", 8080, 1, 65535),
+    )
+
+
+@contextmanager
+def exit_on_config_error(program: str) -> Iterator[None]:
+    """Turn a ConfigError into one line on stderr and exit status 2."""
+    try:
+        yield
+    except ConfigError as exc:
+        print(f"{program}: configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def settings_or_exit(program: str, loader: Callable[[], T] = load_settings) -> T:
+    with exit_on_config_error(program):
+        return loader()

@@ -1,0 +1,154 @@
+"""Peewee models: the tables both processes read and only the collector writes.
+
+The models bind to `shared.db.database`, a proxy initialised at start, so the same
+classes work on SQLite (the default) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CompositeKey,
+    FloatField,
+    IntegerField,
+    Model,
+    SmallIntegerField,
+    TextField,
+)
+
+from shared.db import database
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Area(BaseModel):
+    """KAMO's areas: 17 member cooperatives and three aggregates (18, 19, 20)."""
+
+    id = IntegerField(primary_key=True)
+    name = TextField()
+    abbreviation = TextField()
+    is_aggregate = BooleanField(default=False)
+
+    class Meta:
+        table_name = "area"
+
+
+class HourlyLoad(BaseModel):
+    """One row per (area, hour); `ts` is the UTC instant KAMO's label names."""
+
+    area_id = IntegerField()
+    ts = IntegerField()
+    load_kw = FloatField()
+    first_seen = IntegerField()
+    last_changed = IntegerField()
+    revisions = IntegerField(default=0)
+
+    class Meta:
+        table_name = "hourly_load"
+        primary_key = CompositeKey("area_id", "ts")
+        without_rowid = True
+
+
+class Substation(BaseModel):
+    id = IntegerField(primary_key=True)
+    area_id = IntegerField()
+    name = TextField()
+    first_seen = IntegerField()
+    last_seen = IntegerField()
+
+    class Meta:
+        table_name = "substation"
+        indexes = ((("area_id", "name"), True),)
+
+
+class SubstationReading(BaseModel):
+    """One row per (poll slot, substation), keyed time-first so a poll appends.
+
+    pf is kept exactly as KAMO sent it in the fewest bytes: `pf_centi` holds it in
+    hundredths when it has at most two decimals (always so far; 1 byte on disk),
+    otherwise `pf_exact` holds the float. Read it through `reading_pf()`.
+    """
+
+    ts = IntegerField()
+    substation_id = IntegerField()
+    kw = FloatField()
+    kvar = FloatField()
+    pf_centi = SmallIntegerField(null=True)
+    pf_exact = FloatField(null=True)
+    quality = BooleanField()
+    quality_now = BooleanField()
+
+    class Meta:
+        table_name = "substation_reading"
+        primary_key = CompositeKey("ts", "substation_id")
+        without_rowid = True
+
+
+class ImportRun(BaseModel):
+    """Every poll attempt, including failed and interrupted ones."""
+
+    id = IntegerField(primary_key=True)
+    trigger = TextField()  # scheduled | manual | startup
+    request_id = TextField(null=True, index=True)
+    slot_ts = IntegerField()
+    started_at = FloatField()
+    finished_at = FloatField(null=True)
+    status = TextField(index=True)  # running | success | partial | failed
+    areas_total = IntegerField(default=0)
+    areas_ok = IntegerField(default=0)
+    load_new = IntegerField(default=0)
+    load_revised = IntegerField(default=0)
+    load_unchanged = IntegerField(default=0)
+    readings_stored = IntegerField(default=0)
+    substations_new = IntegerField(default=0)
+    area_errors = TextField(default="{}")  # JSON {"7": "timeout", ...}
+    warnings = TextField(default="[]")  # JSON list of strings
+    message = TextField(null=True)
+    clock_skew_seconds = FloatField(null=True)
+
+    class Meta:
+        table_name = "import_run"
+
+
+class RowCount(BaseModel):
+    """Row counts the collector keeps as it writes, so no reader counts big tables."""
+
+    table = TextField(primary_key=True)
+    rows = IntegerField(default=0)
+
+    class Meta:
+        table_name = "row_count"
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField(primary_key=True)
+    applied_at = FloatField()
+
+    class Meta:
+        table_name = "schema_version"
+
+
+ALL_MODELS = [Area, HourlyLoad, Substation, SubstationReading, ImportRun, RowCount, SchemaVersion]
+
+WITHOUT_ROWID_MODELS = (HourlyLoad, SubstationReading)
+
+AGGREGATE_AREA_IDS = frozenset({18, 19, 20})
+
+
+def pf_to_columns(pf: float) -> tuple[int | None, float | None]:
+    """Split KAMO's pf into (pf_centi, pf_exact) without losing a digit."""
+    centi = round(pf * 100)
+    if -32768 <= centi <= 32767 and centi / 100 == pf:
+        return centi, None
+    return None, pf
+
+
+def reading_pf(pf_centi: int | None, pf_exact: float | None) -> float | None:
+    """KAMO's pf as sent; None where no pf was stored."""
+    if pf_exact is not None:
+        return pf_exact
+    return None if pf_centi is None else pf_centi / 100

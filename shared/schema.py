@@ -1,0 +1,57 @@
+"""Schema version and forward migrations. Only the collector migrates; the API only checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from peewee import Database, OperationalError, ProgrammingError
+
+from shared.models import ALL_MODELS, RowCount, SchemaVersion
+
+COUNTED_TABLES = ("hourly_load", "substation_reading")
+
+
+def _v1_initial(db: Database) -> None:
+    db.create_tables(ALL_MODELS, safe=True)
+    for table in COUNTED_TABLES:
+        RowCount.insert(table=table, rows=0).on_conflict_ignore().execute()
+
+
+# version -> migration that brings the schema from version-1 to version
+MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1_initial}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def current_version(db: Database) -> int | None:
+    """The schema version stored in `db`; None when the database holds no schema yet."""
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return None
+    try:
+        return (
+            SchemaVersion.select(SchemaVersion.version)
+            .order_by(SchemaVersion.version.desc())
+            .scalar()
+        )
+    except (OperationalError, ProgrammingError):
+        return None
+
+
+class SchemaTooNew(RuntimeError):
+    pass
+
+
+def migrate(db: Database) -> list[int]:
+    """Apply every missing migration in order; returns the versions applied."""
+    applied = []
+    with db.atomic():
+        found = current_version(db) or 0
+        if found > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"database schema is version {found}, this program knows up to {SCHEMA_VERSION}"
+            )
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[version](db)
+            SchemaVersion.create(version=version, applied_at=time.time())
+            applied.append(version)
+    return applied
