@@ -113,12 +113,19 @@ class KamoClient:
         """GET one path below the base URL, retrying transient failures."""
         retrying = Retrying(
             stop=self._stop,
-            wait=wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max),
+            wait=wait_exponential_jitter(
+                multiplier=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial
+            ),
             retry=retry_if_exception(lambda e: isinstance(e, FetchError) and e.retryable),
             sleep=self.abort.wait,
             reraise=True,
         )
-        result = retrying(self._attempt, path)
+        try:
+            result = retrying(self._attempt, path)
+        except FetchError:
+            if self.abort.is_set():  # retries stopped because we are shutting down
+                raise Interrupted() from None
+            raise
         if self.abort.is_set():
             raise Interrupted()
         return result

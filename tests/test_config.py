@@ -1,0 +1,93 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.config import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_match_the_design():
+    s = load_settings({}, env_file=None)
+    assert s.kamo_base_url == "https://kamofamilyload.kamopower.com/api"
+    assert s.database_url == "sqlite:///data/kamo_load.db"
+    assert s.data_dir == Path("data") and s.backup_dir == Path("data/backups")
+    assert s.poll_interval_minutes == 5 and s.tz_name == "America/Chicago"
+    assert s.api_key is None  # there is no default key
+    assert (s.smtp_port, s.smtp_security, s.alert_after_failures) == (587, "starttls", 3)
+    assert (s.kamo_timeout_seconds, s.kamo_max_concurrency) == (10.0, 4)
+    assert (s.host, s.port, s.log_level) == ("0.0.0.0", 8080, "INFO")
+    assert not s.alerts_enabled
+
+
+@pytest.mark.parametrize(
+    "name, value, needle",
+    [
+        ("POLL_INTERVAL_MINUTES", "7", "divisor of 60"),
+        ("POLL_INTERVAL_MINUTES", "five", "whole number"),
+        ("POLL_INTERVAL_MINUTES", "0", "out of range"),
+        ("TZ", "Mars/Olympus", "IANA"),
+        ("KAMO_BASE_URL", "kamo.example", "URL"),
+        ("DATABASE_URL", "mysql://x/y", "URL"),
+        ("PORT", "70000", "out of range"),
+        ("SMTP_SECURITY", "tls", "starttls"),
+        ("LOG_LEVEL", "LOUD", "DEBUG"),
+        ("KAMO_TIMEOUT_SECONDS", "-1", "out of range"),
+        ("KAMO_MAX_CONCURRENCY", "0", "out of range"),
+        ("ALERT_AFTER_FAILURES", "x", "whole number"),
+    ],
+)
+def test_bad_values_name_the_variable(name, value, needle):
+    with pytest.raises(ConfigError) as err:
+        load_settings({name: value}, env_file=None)
+    assert err.value.name == name
+    assert str(err.value).startswith(f"{name}: ") and needle in str(err.value)
+
+
+@pytest.mark.parametrize("interval", ["1", "2", "3", "4", "5", "6", "10", "12", "15", "20", "30", "60"])
+def test_every_divisor_of_an_hour_is_accepted(interval):
+    assert load_settings({"POLL_INTERVAL_MINUTES": interval}, env_file=None).poll_interval_minutes == int(interval)
+
+
+def test_environment_wins_over_dotenv(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("POLL_INTERVAL_MINUTES=10\nTZ=UTC\nAPI_KEY=from-file\n")
+    s = load_settings({"POLL_INTERVAL_MINUTES": "15"}, env_file=env_file)
+    assert s.poll_interval_minutes == 15  # environment
+    assert s.tz_name == "UTC" and s.api_key == "from-file"  # .env fills the rest
+
+
+def test_empty_api_key_means_unset():
+    assert load_settings({"API_KEY": "  "}, env_file=None).api_key is None
+
+
+@pytest.mark.parametrize("command", [[], ["once"], ["healthcheck"]])
+def test_processes_stop_with_one_line_and_status_2(tmp_path, command):
+    env = {"PATH": "/usr/bin:/bin", "POLL_INTERVAL_MINUTES": "7", "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", "collector", *command],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "POLL_INTERVAL_MINUTES" in lines[0] and "divisor of 60" in lines[0]
+    assert not (tmp_path / "data").exists()  # nothing was created before the check
+
+
+def test_dotenv_in_working_directory_is_read(tmp_path):
+    (tmp_path / ".env").write_text("TZ=Nowhere/Land\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "collector", "healthcheck"],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and "TZ" in done.stderr

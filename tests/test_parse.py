@@ -1,0 +1,131 @@
+import json
+
+import pytest
+
+from collector.parse import (
+    ParseError,
+    decode_json,
+    parse_area_list,
+    parse_areagrid,
+    parse_loadtable,
+)
+from conftest import FIXTURES
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def grid(labels, data, area=1, **extra):
+    return {"Id": area, "chartLineData": [{"label": "Actual", "data": data}], "lineChartLabels": labels, **extra}
+
+
+def test_real_area_list():
+    areas = parse_area_list(fixture("area.json"))
+    assert len(areas) == 20 and areas[0].abbreviation == "OZEC" and areas[19].name == "KAMO"
+
+
+def test_real_areagrid_keeps_actual_values_and_drops_future_nulls():
+    raw = fixture("areagrid-1.json")
+    got = parse_areagrid(raw, 1)
+    values = [v for v in raw["chartLineData"][0]["data"] if v is not None]
+    assert [p.load_kw for p in got.points] == values and len(values) == 12
+    assert got.points[-1].ts == 1767517200  # 01/04/2026 3:00 CST = 09:00 UTC
+    assert got.warnings == []
+
+
+def test_real_loadtable():
+    rows, warnings = parse_loadtable(fixture("arealoadtable-1.json"), 1)
+    assert len(rows) == 28 and warnings == []
+    assert (rows[0].name, rows[0].kw, rows[0].kvar, rows[0].pf) == ("Ash Grove", 4031.0, -200.0, -1.0)
+
+
+def test_unknown_fields_and_series_are_ignored():
+    payload = grid(["01/04/2026 3:00"], [5.0], region="x")
+    payload["chartLineData"] = [
+        {"label": "Forecast", "data": [9.0]},
+        {"label": " ACTUAL ", "data": [5.0], "color": "red"},
+        {"label": "Day Ahead", "data": [1.0]},
+    ]
+    assert [p.load_kw for p in parse_areagrid(payload, 1).points] == [5.0]
+    table = {"Id": 1, "extra": 1, "areaLoadData": [
+        {"name": "A", "kw": 1, "kvar": 0, "pf": 0, "quality": False, "qualityNow": False, "new": 3}
+    ]}
+    assert parse_loadtable(table, 1)[0][0].kw == 1.0
+
+
+def test_spring_gap_label_skips_one_value_with_a_warning():
+    labels = ["03/08/2026 1:00", "03/08/2026 2:00", "03/08/2026 3:00"]
+    got = parse_areagrid(grid(labels, [10.0, 20.0, 30.0]), 1)
+    assert [p.load_kw for p in got.points] == [10.0, 30.0]
+    assert len(got.warnings) == 1 and "does not exist" in got.warnings[0]
+
+
+@pytest.mark.parametrize(
+    "payload, needle",
+    [
+        ([], "expected an object"),
+        ({"Id": 2, "chartLineData": [], "lineChartLabels": []}, "asked for area 1"),
+        (grid(None, [1.0]), "lineChartLabels: expected a list, got null"),
+        ({"Id": 1, "chartLineData": "Actual", "lineChartLabels": []}, "chartLineData: expected a list"),
+        ({"Id": 1, "chartLineData": [], "lineChartLabels": []}, "no Actual series"),
+        (grid(["01/04/2026 3:00"], [1.0, 2.0]), "2 values for 1 labels"),
+        (grid(["01/04/2026 3:00"], ["12"]), "expected a number"),
+        (grid(["01/04/2026 3:00"], [True]), "expected a number"),
+        (grid(["yesterday"], [1.0]), "not MM/DD/YYYY"),
+        (grid([None], [1.0]), "expected a string"),
+    ],
+)
+def test_bad_areagrid_fails_with_a_precise_reason(payload, needle):
+    with pytest.raises(ParseError, match=None) as err:
+        parse_areagrid(payload, 1)
+    assert needle in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "rows, needle",
+    [
+        ({"a": 1}, "areaLoadData: expected a list"),
+        ([{"name": "X", "kw": None, "kvar": 1, "pf": 1}], "(X).kw: expected a number, got null"),
+        ([{"name": "X", "kw": 1, "kvar": 1}], "(X).pf: expected a number, got null"),
+        ([{"kw": 1, "kvar": 1, "pf": 1}], "missing 'name'"),
+        ([{"name": " ", "kw": 1, "kvar": 1, "pf": 1}], "empty substation name"),
+        ([{"name": "X", "kw": 1, "kvar": 1, "pf": 1, "quality": "no"}], "quality: expected bool"),
+        (["X"], "expected an object"),
+    ],
+)
+def test_bad_loadtable_fails_with_a_precise_reason(rows, needle):
+    with pytest.raises(ParseError) as err:
+        parse_loadtable({"Id": 1, "areaLoadData": rows}, 1)
+    assert needle in str(err.value)
+
+
+def test_repeated_substation_name_keeps_the_first():
+    rows = [{"name": "X", "kw": 1, "kvar": 0, "pf": 0}, {"name": "X", "kw": 2, "kvar": 0, "pf": 0}]
+    got, warnings = parse_loadtable({"Id": 1, "areaLoadData": rows}, 1)
+    assert [r.kw for r in got] == [1.0] and "listed twice" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    "body, content_type, needle",
+    [
+        (b"<!DOCTYPE html><html>Service Unavailable</html>", "text/html", "HTML instead of JSON"),
+        (b"<html></html>", "application/json", "HTML instead of JSON"),
+        (b'{"Id": 1, "areaLo', "application/json", "invalid JSON"),
+        (b"", "application/json", "empty body"),
+        (b"\xff\xfe{}", "application/json", "invalid JSON"),
+    ],
+)
+def test_decode_names_what_came_instead_of_json(body, content_type, needle):
+    with pytest.raises(ParseError) as err:
+        decode_json(body, content_type)
+    assert needle in str(err.value)
+
+
+def test_area_list_validation():
+    with pytest.raises(ParseError, match="non-empty list"):
+        parse_area_list({"id": 1})
+    with pytest.raises(ParseError, match="duplicate"):
+        parse_area_list([{"id": 1, "name": "a", "abrev": "A"}] * 2)
+    with pytest.raises(ParseError, match="missing 'abrev'"):
+        parse_area_list([{"id": 1, "name": "a"}])
