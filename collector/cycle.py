@@ -7,7 +7,6 @@ import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-
 from zoneinfo import ZoneInfo
 
 from peewee import Database

@@ -152,3 +152,47 @@ def reading_pf(pf_centi: int | None, pf_exact: float | None) -> float | None:
     if pf_exact is not None:
         return pf_exact
     return None if pf_centi is None else pf_centi / 100
+
+
+# --- rollups (schema version 2) ---------------------------------------------------------
+
+
+class SubstationHourly(BaseModel):
+    """Per substation and complete UTC hour: sums and extremes of its readings.
+
+    Built once per hour by the collector (collector.rollup), keyed area first so one
+    area's history is contiguous and an hour's build appends a few pages per area.
+    Averages are sums / counts; pf leaves out the "no reactive reading" placeholders.
+    """
+
+    area_id = IntegerField()
+    ts = IntegerField()  # start of the UTC hour
+    substation_id = IntegerField()
+    samples = IntegerField()
+    kw_min = FloatField()
+    kw_max = FloatField()
+    kw_sum = FloatField()
+    kvar_min = FloatField()
+    kvar_max = FloatField()
+    kvar_sum = FloatField()
+    pf_samples = IntegerField()
+    pf_sum = FloatField(null=True)
+
+    class Meta:
+        table_name = "substation_hourly"
+        primary_key = CompositeKey("area_id", "ts", "substation_id")
+        without_rowid = True
+
+
+class RollupState(BaseModel):
+    """How far a rollup is built: every hour before `built_until` (UTC epoch) is final."""
+
+    name = TextField(primary_key=True)
+    built_until = IntegerField()
+
+    class Meta:
+        table_name = "rollup_state"
+
+
+ROLLUP_MODELS = [SubstationHourly, RollupState]
+WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, SubstationHourly)

@@ -18,8 +18,18 @@ def _v1_initial(db: Database) -> None:
         RowCount.insert(table=table, rows=0).on_conflict_ignore().execute()
 
 
+def _v2_rollups(db: Database) -> None:
+    """Hourly substation rollup (filled by the collector) and an index for run windows."""
+    from shared.models import ROLLUP_MODELS
+
+    db.create_tables(ROLLUP_MODELS, safe=True)
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "import_run_started_at" ON "import_run" ("started_at")'
+    )
+
+
 # version -> migration that brings the schema from version-1 to version
-MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1_initial}
+MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1_initial, 2: _v2_rollups}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

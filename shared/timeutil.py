@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -158,3 +158,105 @@ def parse_http_date(value: str | None) -> float | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
+
+
+# --- query parameters and local calendar boundaries (used by the API) ---------------------
+
+DAY = 86400
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_query_time(value: str, zone: ZoneInfo) -> int:
+    """An ISO 8601 date or date-time from a query string to UTC epoch seconds.
+
+    With an offset (or `Z`) it is an instant; without one it is wall-clock time in `zone`,
+    and a bare date means that local day's midnight. Raises ValueError when unreadable.
+    """
+    text = value.strip()
+    if not text or len(text) > 40:
+        raise ValueError("not an ISO 8601 date or date-time")
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("not an ISO 8601 date or date-time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    if not 1970 <= parsed.year <= 9998:
+        raise ValueError("year out of range")
+    return int(parsed.timestamp())
+
+
+def is_date_only(value: str) -> bool:
+    return bool(_DATE_ONLY.match(value.strip()))
+
+
+def local_midnight(ts: float, zone: ZoneInfo) -> int:
+    """UTC instant of the start of the local day that contains `ts`."""
+    local = datetime.fromtimestamp(int(ts), zone)
+    return int(datetime(local.year, local.month, local.day, tzinfo=zone).timestamp())
+
+
+def next_local_midnight(ts: float, zone: ZoneInfo) -> int:
+    """Start of the local day after the one containing `ts` (days are 23, 24 or 25 h)."""
+    return local_midnight(local_midnight(ts, zone) + 26 * HOUR, zone)
+
+
+def month_start(year: int, month: int, zone: ZoneInfo) -> int:
+    """UTC instant of local midnight on the first of a month; months past 12 roll over."""
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return int(datetime(year, month, 1, tzinfo=zone).timestamp())
+
+
+def local_month(ts: float, zone: ZoneInfo) -> tuple[int, int]:
+    local = datetime.fromtimestamp(int(ts), zone)
+    return local.year, local.month
+
+
+def utc_offset(ts: float, zone: ZoneInfo) -> int:
+    """Seconds to add to a UTC instant to get the wall clock of `zone` at that instant."""
+    offset = datetime.fromtimestamp(int(ts), zone).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def offset_segments(start: int, end: int, zone: ZoneInfo) -> list[tuple[int, int]]:
+    """[(from_ts, offset_seconds), ...] covering [start, end): where the zone's offset changes.
+
+    Lets a query turn UTC instants into local wall-clock seconds with a short CASE, so
+    local days and months are grouped in the database. Probes daily, then bisects each
+    change to the second; a year has at most a handful of changes.
+    """
+    segments = [(start, utc_offset(start, zone))]
+    probe = start
+    while probe < end:
+        step_end = min(probe + DAY, end)
+        if utc_offset(step_end, zone) != segments[-1][1]:
+            low, high = probe, step_end  # offset(low) is the current one, offset(high) is not
+            while high - low > 1:
+                mid = (low + high) // 2
+                if utc_offset(mid, zone) == segments[-1][1]:
+                    low = mid
+                else:
+                    high = mid
+            if high < end:
+                segments.append((high, utc_offset(high, zone)))
+        probe = step_end
+    return segments
+
+
+def wall_key_to_ts(wall_seconds: int, zone: ZoneInfo) -> int:
+    """Local wall-clock seconds since 1970-01-01 00:00 (as a query groups them) back to UTC.
+
+    A wall time in the autumn repeated hour maps to its first (daylight) instant; one in
+    the spring gap to the instant just after the gap.
+    """
+    wall = datetime.fromtimestamp(wall_seconds, UTC).replace(tzinfo=None)
+    return int(wall.replace(tzinfo=zone).timestamp())
+
+
+def add_local_days(ts: int, days: int, zone: ZoneInfo) -> int:
+    """Local midnight `days` calendar days after (or before) the local day containing `ts`."""
+    local = datetime.fromtimestamp(int(ts), zone).date()
+    target = date.fromordinal(local.toordinal() + days)
+    return int(datetime(target.year, target.month, target.day, tzinfo=zone).timestamp())

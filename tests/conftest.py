@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from sim_process import SimProcess, start_simulator
+
 from shared.db import bind, open_writer
 from shared.schema import migrate
 
@@ -55,7 +55,9 @@ def collector_env(sim_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_collector(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_collector(
+    env: dict[str, str], *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess:
     """`python -m collector ARGS` in a temp working dir (so no .env is read)."""
     return subprocess.run(
         [sys.executable, "-m", "collector", *args],

@@ -138,5 +138,7 @@ def test_abort_stops_retry_backoff(requests_mock):
     threading.Timer(0.2, abort.set).start()
     started = time.monotonic()
     with pytest.raises(Interrupted):
-        KamoClient(BASE, attempts=10, backoff_initial=5, backoff_max=5, abort=abort).get("areagrid/1")
+        KamoClient(BASE, attempts=10, backoff_initial=5, backoff_max=5, abort=abort).get(
+            "areagrid/1"
+        )
     assert time.monotonic() - started < 1.0

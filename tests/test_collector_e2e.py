@@ -8,7 +8,6 @@ import sqlite3
 
 import pytest
 import requests
-
 from conftest import FIXTURES, collector_env, run_collector
 from sim_process import control, free_port, start_simulator
 
@@ -152,8 +151,9 @@ def test_real_fixtures_import_exactly(tmp_path):
         table = json.loads((FIXTURES / f"arealoadtable-{area}.json").read_text())["areaLoadData"]
         rows = query(
             db,
-            "select s.name, r.kw, r.kvar, coalesce(r.pf_exact, r.pf_centi / 100.0), r.quality, r.quality_now "
-            "from substation_reading r join substation s on s.id = r.substation_id where s.area_id=?",
+            "select s.name, r.kw, r.kvar, coalesce(r.pf_exact, r.pf_centi / 100.0), r.quality, "
+            "r.quality_now from substation_reading r "
+            "join substation s on s.id = r.substation_id where s.area_id=?",
             area,
         )
         assert sorted(rows) == sorted(

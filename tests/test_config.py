@@ -46,9 +46,13 @@ def test_bad_values_name_the_variable(name, value, needle):
     assert str(err.value).startswith(f"{name}: ") and needle in str(err.value)
 
 
-@pytest.mark.parametrize("interval", ["1", "2", "3", "4", "5", "6", "10", "12", "15", "20", "30", "60"])
+@pytest.mark.parametrize(
+    "interval", ["1", "2", "3", "4", "5", "6", "10", "12", "15", "20", "30", "60"]
+)
 def test_every_divisor_of_an_hour_is_accepted(interval):
-    assert load_settings({"POLL_INTERVAL_MINUTES": interval}, env_file=None).poll_interval_minutes == int(interval)
+    assert load_settings(
+        {"POLL_INTERVAL_MINUTES": interval}, env_file=None
+    ).poll_interval_minutes == int(interval)
 
 
 def test_environment_wins_over_dotenv(tmp_path):

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from conftest import FIXTURES
 
 from collector.parse import (
     ParseError,
@@ -9,7 +10,6 @@ from collector.parse import (
     parse_areagrid,
     parse_loadtable,
 )
-from conftest import FIXTURES
 
 
 def fixture(name: str):
@@ -17,7 +17,12 @@ def fixture(name: str):
 
 
 def grid(labels, data, area=1, **extra):
-    return {"Id": area, "chartLineData": [{"label": "Actual", "data": data}], "lineChartLabels": labels, **extra}
+    return {
+        "Id": area,
+        "chartLineData": [{"label": "Actual", "data": data}],
+        "lineChartLabels": labels,
+        **extra,
+    }
 
 
 def test_real_area_list():
@@ -37,7 +42,12 @@ def test_real_areagrid_keeps_actual_values_and_drops_future_nulls():
 def test_real_loadtable():
     rows, warnings = parse_loadtable(fixture("arealoadtable-1.json"), 1)
     assert len(rows) == 28 and warnings == []
-    assert (rows[0].name, rows[0].kw, rows[0].kvar, rows[0].pf) == ("Ash Grove", 4031.0, -200.0, -1.0)
+    assert (rows[0].name, rows[0].kw, rows[0].kvar, rows[0].pf) == (
+        "Ash Grove",
+        4031.0,
+        -200.0,
+        -1.0,
+    )
 
 
 def test_unknown_fields_and_series_are_ignored():
@@ -48,9 +58,21 @@ def test_unknown_fields_and_series_are_ignored():
         {"label": "Day Ahead", "data": [1.0]},
     ]
     assert [p.load_kw for p in parse_areagrid(payload, 1).points] == [5.0]
-    table = {"Id": 1, "extra": 1, "areaLoadData": [
-        {"name": "A", "kw": 1, "kvar": 0, "pf": 0, "quality": False, "qualityNow": False, "new": 3}
-    ]}
+    table = {
+        "Id": 1,
+        "extra": 1,
+        "areaLoadData": [
+            {
+                "name": "A",
+                "kw": 1,
+                "kvar": 0,
+                "pf": 0,
+                "quality": False,
+                "qualityNow": False,
+                "new": 3,
+            }
+        ],
+    }
     assert parse_loadtable(table, 1)[0][0].kw == 1.0
 
 
@@ -67,7 +89,10 @@ def test_spring_gap_label_skips_one_value_with_a_warning():
         ([], "expected an object"),
         ({"Id": 2, "chartLineData": [], "lineChartLabels": []}, "asked for area 1"),
         (grid(None, [1.0]), "lineChartLabels: expected a list, got null"),
-        ({"Id": 1, "chartLineData": "Actual", "lineChartLabels": []}, "chartLineData: expected a list"),
+        (
+            {"Id": 1, "chartLineData": "Actual", "lineChartLabels": []},
+            "chartLineData: expected a list",
+        ),
         ({"Id": 1, "chartLineData": [], "lineChartLabels": []}, "no Actual series"),
         (grid(["01/04/2026 3:00"], [1.0, 2.0]), "2 values for 1 labels"),
         (grid(["01/04/2026 3:00"], ["12"]), "expected a number"),

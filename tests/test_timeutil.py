@@ -1,7 +1,9 @@
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared.config import ALLOWED_INTERVALS
 from shared.timeutil import (
     LabelError,
     format_kamo_label,
@@ -12,8 +14,6 @@ from shared.timeutil import (
     slot_marks,
     slot_start,
 )
-from shared.config import ALLOWED_INTERVALS
-from zoneinfo import ZoneInfo
 
 CT = ZoneInfo("America/Chicago")
 
@@ -52,7 +52,12 @@ def test_ordinary_winter_and_summer_days():
 def test_autumn_repeated_hour_resolved_by_order():
     labels = ["11/01/2026 0:00", "11/01/2026 1:00", "11/01/2026 1:00", "11/01/2026 2:00"]
     got = [r.ts for r in resolve_kamo_labels(labels)]
-    assert got == [utc(2026, 11, 1, 5), utc(2026, 11, 1, 6), utc(2026, 11, 1, 7), utc(2026, 11, 1, 8)]
+    assert got == [
+        utc(2026, 11, 1, 5),
+        utc(2026, 11, 1, 6),
+        utc(2026, 11, 1, 7),
+        utc(2026, 11, 1, 8),
+    ]
 
 
 def test_autumn_window_starting_on_the_second_one_oclock():
