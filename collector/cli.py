@@ -14,7 +14,7 @@ from collector import __version__
 from collector.client import Interrupted, KamoClient
 from collector.cycle import Cycle, format_cycle_line
 from collector.daemon import Daemon
-from collector.lock import LockHeld, writer_lock
+from collector.lock import LockHeld, lock_is_held, writer_lock
 from collector.runs import close_orphaned_runs
 from shared.config import Settings, settings_or_exit
 from shared.db import bind, open_writer
@@ -53,10 +53,14 @@ def setup_logging(settings: Settings) -> None:
 
 
 def healthcheck(settings: Settings) -> int:
+    """Healthy while the heartbeat is fresh and the writer lock is held (a killed daemon
+    leaves a fresh-looking heartbeat behind for up to 90 s, but the kernel frees its lock)."""
     state, beat = collector_state(settings.heartbeat_path)
     if beat is None:
         print(f"never: no heartbeat at {settings.heartbeat_path}")
         return 1
+    if state == "running" and not lock_is_held(settings.lock_path):
+        state = "stopped"
     updated = beat.get("updated_at")
     when = iso(updated, settings.tz) if isinstance(updated, int | float) else "unknown"
     print(

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sim_process import SimProcess, start_simulator
 
 from shared.db import bind, open_writer
 from shared.schema import migrate
+
+from sim_process import SimProcess, start_simulator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT / "scripts" / "kamo_fixtures" / "real-2026-01-04"

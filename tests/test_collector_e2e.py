@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 import requests
+
 from conftest import FIXTURES, collector_env, run_collector
 from sim_process import control, free_port, start_simulator
 

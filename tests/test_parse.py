@@ -1,7 +1,6 @@
 import json
 
 import pytest
-from conftest import FIXTURES
 
 from collector.parse import (
     ParseError,
@@ -10,6 +9,8 @@ from collector.parse import (
     parse_areagrid,
     parse_loadtable,
 )
+
+from conftest import FIXTURES
 
 
 def fixture(name: str):

@@ -1,0 +1,208 @@
+"""The collector daemon as a real subprocess: slots, triggers, heartbeat, signals, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from shared.triggers import write_trigger
+
+from conftest import REPO_ROOT, collector_env, run_collector
+from sim_process import control
+
+
+def wait_for(predicate, timeout: float, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def runs(data_dir: Path) -> list[dict]:
+    path = data_dir / "kamo.db"
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in db.execute("select * from import_run order by id")]
+        except sqlite3.OperationalError:
+            return []
+
+
+class Daemon:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.data_dir = Path(env["DATA_DIR"])
+        self.log = open(self.data_dir / "collector.log", "w+")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "collector"],
+            env=dict(env, PYTHONPATH=str(REPO_ROOT)),
+            cwd=self.data_dir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        return (self.data_dir / "collector.log").read_text()
+
+    def heartbeat(self) -> dict | None:
+        try:
+            return json.loads((self.data_dir / "collector.heartbeat").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def sim(simulator):
+    control(simulator.base_url, now=None, fault=None, fault_areas=None, revise=0, latency_ms=0)
+    yield simulator
+    control(simulator.base_url, fault=None, fault_areas=None)
+
+
+@pytest.fixture
+def daemon(sim, tmp_path):
+    d = Daemon(collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES="1"))
+    assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] != "running"], 20), d.output()
+    yield d
+    d.stop()
+
+
+def test_startup_heartbeat_lock_and_healthcheck(daemon, tmp_path):
+    first = runs(tmp_path)[0]
+    assert (first["trigger"], first["status"]) == ("startup", "success")
+    beat = daemon.heartbeat()
+    assert beat["pid"] == daemon.proc.pid and beat["version"] and beat["state"] == "idle"
+    assert beat["last_status"] == "success" and beat["next_slot"] > time.time()
+    assert beat["next_slot"] % 60 == 0  # the next aligned minute
+    assert "import startup ok" in daemon.output()
+    check = run_collector(daemon.env, "healthcheck")
+    assert check.returncode == 0 and check.stdout.startswith("running")
+    refused = run_collector(daemon.env, "once")
+    assert refused.returncode == 1
+    assert "another collector" in refused.stderr and str(daemon.proc.pid) in refused.stderr
+    assert len(runs(tmp_path)) == 1  # the refused `once` wrote nothing
+
+
+def test_trigger_file_is_picked_up_within_two_seconds(daemon, tmp_path):
+    trigger = write_trigger(tmp_path / "triggers", "req-abc123")
+    started = time.monotonic()
+    assert wait_for(lambda: not trigger.path.exists(), 3, step=0.05)
+    assert time.monotonic() - started < 2.0
+    manual = wait_for(
+        lambda: [
+            r
+            for r in runs(tmp_path)
+            if r["request_id"] == "req-abc123" and r["status"] != "running"
+        ],
+        10,
+    )
+    assert manual and manual[0]["trigger"] == "manual" and manual[0]["status"] == "success"
+    assert "request req-abc123" in daemon.output()
+
+
+def test_polls_on_the_slot_and_survives_failures(daemon, tmp_path, sim):
+    scheduled = wait_for(
+        lambda: [r for r in runs(tmp_path) if r["trigger"] == "scheduled"], 75, step=0.5
+    )
+    assert scheduled, daemon.output()
+    run = scheduled[0]
+    assert run["slot_ts"] % 60 == 0 and 0 <= run["started_at"] - run["slot_ts"] < 3
+    control(sim.base_url, fault="http500")
+    write_trigger(tmp_path / "triggers", "while-down")
+    failed = wait_for(
+        lambda: [
+            r
+            for r in runs(tmp_path)
+            if r["request_id"] == "while-down" and r["status"] != "running"
+        ],
+        20,
+    )
+    assert failed and failed[0]["status"] == "failed"
+    assert daemon.proc.poll() is None  # still running
+    control(sim.base_url, fault=None)
+    write_trigger(tmp_path / "triggers", "after-recovery")
+    ok = wait_for(
+        lambda: [
+            r
+            for r in runs(tmp_path)
+            if r["request_id"] == "after-recovery" and r["status"] != "running"
+        ],
+        20,
+    )
+    assert ok and ok[0]["status"] == "success"
+
+
+def test_sigterm_during_a_cycle_exits_cleanly(sim, tmp_path):
+    d = Daemon(
+        collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES="60", KAMO_TIMEOUT_SECONDS="60")
+    )
+    try:
+        assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] == "success"], 20), (
+            d.output()
+        )
+        with sqlite3.connect(tmp_path / "kamo.db") as db:
+            before = db.execute("select count(*) from hourly_load").fetchone()[0]
+        control(sim.base_url, fault="timeout", fault_areas=[3])
+        write_trigger(tmp_path / "triggers", "slow")
+        assert wait_for(lambda: (d.heartbeat() or {}).get("state") == "polling", 5)
+        first_beat = d.heartbeat()["updated_at"]
+        # The heartbeat keeps coming while the cycle waits on KAMO.
+        assert wait_for(lambda: d.heartbeat()["updated_at"] > first_beat, 15, step=0.5)
+        assert d.heartbeat()["state"] == "polling"
+        sent = time.monotonic()
+        d.proc.send_signal(signal.SIGTERM)
+        assert d.proc.wait(10) == 0
+        assert time.monotonic() - sent < 5
+    finally:
+        d.stop()
+    slow = [r for r in runs(tmp_path) if r["request_id"] == "slow"][0]
+    assert slow["status"] == "failed" and slow["message"].startswith("interrupted")
+    with sqlite3.connect(tmp_path / "kamo.db") as db:
+        assert db.execute("select count(*) from hourly_load").fetchone()[0] == before
+    assert "collector stopped" in d.output()
+
+
+def test_a_run_left_by_a_killed_process_is_closed_at_next_start(sim, tmp_path):
+    d = Daemon(
+        collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES="60", KAMO_TIMEOUT_SECONDS="60")
+    )
+    try:
+        assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] == "success"], 20)
+        control(sim.base_url, fault="timeout", fault_areas=[3])
+        write_trigger(tmp_path / "triggers", "doomed")
+        assert wait_for(lambda: [r for r in runs(tmp_path) if r["request_id"] == "doomed"], 5)
+        os.kill(d.proc.pid, signal.SIGKILL)
+        d.proc.wait(5)
+    finally:
+        d.stop()
+    assert [r["status"] for r in runs(tmp_path) if r["request_id"] == "doomed"] == ["running"]
+    control(sim.base_url, fault=None)
+    done = run_collector(d.env, "once")
+    assert done.returncode == 0, done.stderr
+    doomed = [r for r in runs(tmp_path) if r["request_id"] == "doomed"][0]
+    assert doomed["status"] == "failed" and "ended before this run finished" in doomed["message"]
+    assert "closed 1 import run" in done.stdout
+    assert run_collector(d.env, "healthcheck").returncode == 1  # the daemon is gone
