@@ -7,9 +7,10 @@ classes work on SQLite (the default) and PostgreSQL.
 from __future__ import annotations
 
 from peewee import (
+    AutoField,
     BooleanField,
     CompositeKey,
-    FloatField,
+    DoubleField,
     IntegerField,
     Model,
     SmallIntegerField,
@@ -42,7 +43,7 @@ class HourlyLoad(BaseModel):
 
     area_id = IntegerField()
     ts = IntegerField()
-    load_kw = FloatField()
+    load_kw = DoubleField()
     first_seen = IntegerField()
     last_changed = IntegerField()
     revisions = IntegerField(default=0)
@@ -54,7 +55,7 @@ class HourlyLoad(BaseModel):
 
 
 class Substation(BaseModel):
-    id = IntegerField(primary_key=True)
+    id = AutoField()
     area_id = IntegerField()
     name = TextField()
     first_seen = IntegerField()
@@ -75,10 +76,10 @@ class SubstationReading(BaseModel):
 
     ts = IntegerField()
     substation_id = IntegerField()
-    kw = FloatField()
-    kvar = FloatField()
+    kw = DoubleField()
+    kvar = DoubleField()
     pf_centi = SmallIntegerField(null=True)
-    pf_exact = FloatField(null=True)
+    pf_exact = DoubleField(null=True)
     quality = BooleanField()
     quality_now = BooleanField()
 
@@ -91,12 +92,12 @@ class SubstationReading(BaseModel):
 class ImportRun(BaseModel):
     """Every poll attempt, including failed and interrupted ones."""
 
-    id = IntegerField(primary_key=True)
+    id = AutoField()
     trigger = TextField()  # scheduled | manual | startup
     request_id = TextField(null=True, index=True)
     slot_ts = IntegerField()
-    started_at = FloatField()
-    finished_at = FloatField(null=True)
+    started_at = DoubleField()
+    finished_at = DoubleField(null=True)
     status = TextField(index=True)  # running | success | partial | failed
     areas_total = IntegerField(default=0)
     areas_ok = IntegerField(default=0)
@@ -108,7 +109,7 @@ class ImportRun(BaseModel):
     area_errors = TextField(default="{}")  # JSON {"7": "timeout", ...}
     warnings = TextField(default="[]")  # JSON list of strings
     message = TextField(null=True)
-    clock_skew_seconds = FloatField(null=True)
+    clock_skew_seconds = DoubleField(null=True)
 
     class Meta:
         table_name = "import_run"
@@ -126,7 +127,7 @@ class RowCount(BaseModel):
 
 class SchemaVersion(BaseModel):
     version = IntegerField(primary_key=True)
-    applied_at = FloatField()
+    applied_at = DoubleField()
 
     class Meta:
         table_name = "schema_version"
@@ -169,14 +170,14 @@ class SubstationHourly(BaseModel):
     ts = IntegerField()  # start of the UTC hour
     substation_id = IntegerField()
     samples = IntegerField()
-    kw_min = FloatField()
-    kw_max = FloatField()
-    kw_sum = FloatField()
-    kvar_min = FloatField()
-    kvar_max = FloatField()
-    kvar_sum = FloatField()
+    kw_min = DoubleField()
+    kw_max = DoubleField()
+    kw_sum = DoubleField()
+    kvar_min = DoubleField()
+    kvar_max = DoubleField()
+    kvar_sum = DoubleField()
     pf_samples = IntegerField()
-    pf_sum = FloatField(null=True)
+    pf_sum = DoubleField(null=True)
 
     class Meta:
         table_name = "substation_hourly"

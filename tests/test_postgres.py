@@ -1,0 +1,58 @@
+"""The same collector on PostgreSQL (the scale-out setup): one real `once` run.
+
+Skips on a laptop without PostgreSQL; under CI (REQUIRE_POSTGRES=1) it must run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+
+from conftest import collector_env, run_collector
+from sim_process import control
+
+PG_ADMIN = dict(host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3)
+
+
+@pytest.fixture
+def pg_url():
+    psycopg2 = pytest.importorskip("psycopg2")
+    try:
+        admin = psycopg2.connect(**PG_ADMIN)
+    except psycopg2.OperationalError as exc:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {exc}")
+        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
+    admin.autocommit = True
+    name = f"kamo_test_{secrets.token_hex(4)}"
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}", psycopg2
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+def test_once_on_postgresql(simulator, tmp_path, pg_url):
+    url, psycopg2 = pg_url
+    control(simulator.base_url, now="2026-11-26T16:07:00Z", fault=None, fault_areas=None, revise=0)
+    env = collector_env(simulator.base_url, tmp_path, DATABASE_URL=url)
+    first = run_collector(env, "once")
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = run_collector(env, "once")
+    assert second.returncode == 0 and "load +0 new 0 revised 240 same" in second.stdout
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from area")
+        assert cur.fetchone()[0] == 20
+        cur.execute("select count(*), count(distinct area_id) from hourly_load")
+        assert cur.fetchone() == (240, 20)
+        cur.execute("select count(*) from substation")
+        subs = cur.fetchone()[0]
+        cur.execute("select count(*) from substation_reading")
+        assert cur.fetchone()[0] == subs > 250
+        cur.execute("select status from import_run order by id")
+        assert [r[0] for r in cur.fetchall()] == ["success", "success"]
+        cur.execute("select version from schema_version")
+        assert cur.fetchone()[0] >= 1

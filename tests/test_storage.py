@@ -1,0 +1,61 @@
+"""Storage budget on data shaped like KAMO's: bytes per reading and WAL pages per poll.
+
+Both are assertions because neither depends on machine speed (DESIGN.md, data rules).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from storage_workload import SLOT, bulk_week, make_substations, poll, readings_bytes, wal_frames
+
+WEEK = 7 * 24 * 12
+
+
+@pytest.fixture(scope="module")
+def week_db(tmp_path_factory):
+    from shared.db import bind, open_writer
+    from shared.schema import migrate
+
+    path = tmp_path_factory.mktemp("week") / "kamo.db"
+    db = bind(open_writer(f"sqlite:///{path}"))
+    db.connect()
+    migrate(db)
+    subs = make_substations()
+    rnd = random.Random(42)
+    first = 1_795_000_000 - 1_795_000_000 % 3600
+    bulk_week(db, subs, first, WEEK, rnd)
+    # An hour of steady-state polls through the real ingest, frame-counted one by one.
+    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    frames = []
+    for i in range(12):
+        poll(db, first + (WEEK + i) * SLOT, subs, rnd)
+        frames.append(wal_frames(db))
+    yield db, subs, frames
+    db.close()
+
+
+def test_about_300_substations(week_db):
+    db, subs, _ = week_db
+    assert 290 <= sum(len(v) for v in subs.values()) <= 310
+    assert db.execute_sql("SELECT count(*) FROM substation").fetchone()[0] == sum(
+        len(v) for v in subs.values()
+    )
+
+
+def test_readings_take_at_most_30_bytes_each(week_db):
+    db, _, _ = week_db
+    rows = db.execute_sql("SELECT count(*) FROM substation_reading").fetchone()[0]
+    assert rows == WEEK * 302 + 12 * 302
+    per_reading = readings_bytes(db) / rows
+    print(f"bytes per reading: {per_reading:.2f} over {rows} readings")
+    assert per_reading <= 30
+
+
+def test_a_poll_writes_at_most_100_wal_pages_on_average(week_db):
+    _, _, frames = week_db
+    average = sum(frames) / len(frames)
+    print(f"WAL frames per poll: {frames} (mean {average:.1f})")
+    assert all(f > 0 for f in frames)  # the count really measures writes
+    assert average <= 100
