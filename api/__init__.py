@@ -1,0 +1,69 @@
+"""The read-only REST API: `api:create_app()` is what gunicorn serves.
+
+Settings come from shared.config (environment and `.env`); `test_config` overrides them
+for tests. Each request opens the database read-only on first use and closes it at the
+end (api.dbconn); nothing here writes except the trigger file of a manual import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response
+
+from api import dbconn
+from api.errors import register_error_handlers
+from shared.config import load_settings
+
+__version__ = "0.1.0"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    settings = load_settings()
+    app.config.from_mapping(
+        DATABASE_URL=settings.database_url,
+        DATA_DIR=settings.data_dir,
+        TZ=settings.tz_name,
+        API_KEY=settings.api_key,
+        POLL_INTERVAL_MINUTES=settings.poll_interval_minutes,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    app.config["ZONE"] = ZoneInfo(app.config["TZ"])
+    app.config["DATA_DIR"] = Path(app.config["DATA_DIR"])
+    app.json.sort_keys = False
+
+    dbconn.init_app(app)
+    register_error_handlers(app)
+    _register_blueprints(app)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from api import metrics, openapi, routes_export, routes_load, routes_status, routes_substations
+
+    for module in (routes_status, routes_load, routes_substations, routes_export, openapi):
+        app.register_blueprint(module.bp, url_prefix="/api")
+    app.register_blueprint(metrics.bp)

@@ -1,0 +1,303 @@
+"""GET /api/openapi.json: the OpenAPI 3 description of every endpoint, kept beside the code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from werkzeug.wrappers import Response
+
+from api import __version__
+from api.openapi_schemas import SCHEMAS
+
+bp = Blueprint("openapi", __name__)
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {JSON: {"schema": _ref("Error")}}}
+
+
+UNAVAILABLE = _error("The database cannot be read yet (missing, or another schema version)")
+BAD = _error("A parameter is invalid; `parameter` names it")
+
+
+def _ok(schema: str, description: str = "OK") -> dict:
+    return {"description": description, "content": {JSON: {"schema": _ref(schema)}}}
+
+
+def _param(name: str, where: str, schema: dict, description: str, required=False) -> dict:
+    return {
+        "name": name,
+        "in": where,
+        "required": required or where == "path",
+        "description": description,
+        "schema": schema,
+    }
+
+
+AREA = _param("area_id", "path", {"type": "integer", "minimum": 1, "maximum": 20}, "KAMO area id")
+AREA_OR_ALL = _param(
+    "area_id",
+    "path",
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": 20},
+            {"type": "string", "enum": ["all"]},
+        ]
+    },
+    "KAMO area id, or `all`",
+)
+INSTANT = {"type": "string", "description": "ISO 8601 date or date-time"}
+START = _param(
+    "start", "query", INSTANT, "Start (inclusive); without an offset it is local time in TZ"
+)
+END = _param("end", "query", INSTANT, "End (exclusive; a bare date includes that day)")
+
+
+def _hours(default: int) -> dict:
+    return _param(
+        "hours",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": 8784},
+        f"Hours back from the end of the current hour (default {default}); not with start/end",
+    )
+
+
+def _get(summary: str, ok: dict, parameters: list, *, area=True, extra: dict | None = None):
+    responses = {"200": ok, "400": BAD, "503": UNAVAILABLE}
+    if area:
+        responses["400"] = BAD
+    responses.update(extra or {})
+    return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
+
+
+AUTH_ERRORS = {
+    "401": _error("Missing or wrong X-API-Key"),
+    "503": _error("API key not configured, or the database cannot be read"),
+}
+CSV_OK = {
+    "description": "Streamed export (attachment)",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        JSON: {"schema": {"type": "array", "items": {"type": "object"}}},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+    },
+}
+EXPORT_PARAMS = [
+    AREA_OR_ALL,
+    _param("format", "query", {"type": "string", "enum": ["csv", "json", "ndjson"]}, "Default csv"),
+    _param("days", "query", {"type": "integer", "minimum": 1, "maximum": 366}, "Default 7"),
+    START,
+    END,
+]
+
+
+def _export(summary: str) -> dict:
+    return {
+        "get": {
+            "summary": summary,
+            "security": [{"ApiKey": []}],
+            "parameters": EXPORT_PARAMS,
+            "responses": {"200": CSV_OK, "400": BAD, **AUTH_ERRORS},
+        }
+    }
+
+
+PATHS: dict[str, Any] = {
+    "/api/health": {
+        "get": {
+            "summary": "Whether the API can read the database, and the collector state",
+            "responses": {"200": _ok("Health"), "503": _ok("Health", "Database not readable")},
+        }
+    },
+    "/api/status": _get(
+        "Collector state, import runs, database statistics and gaps",
+        _ok("Status"),
+        [
+            _param(
+                "days",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": 31},
+                "Gap window in days (default 7)",
+            )
+        ],
+        area=False,
+    ),
+    "/api/cooperatives": {
+        "get": {
+            "summary": "KAMO's areas",
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {JSON: {"schema": {"type": "array", "items": _ref("Cooperative")}}},
+                },
+                "503": UNAVAILABLE,
+            },
+        }
+    },
+    "/api/load/current/{area_id}": _get(
+        "Newest hourly load of an area",
+        _ok("CurrentLoad"),
+        [AREA],
+        extra={"404": _error("No load stored for the area yet")},
+    ),
+    "/api/load/history/{area_id}": _get(
+        "Hourly load over a window", _ok("LoadHistory"), [AREA, _hours(24), START, END]
+    ),
+    "/api/load/peaks/{area_id}": _get(
+        "Peak hour per local day, month or year (ties: earliest hour), newest first",
+        _ok("Peaks"),
+        [
+            AREA,
+            _param(
+                "period",
+                "query",
+                {"type": "string", "enum": ["day", "month", "year"]},
+                "Default day",
+            ),
+            _param(
+                "limit",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": 366},
+                "Periods (defaults: 31 days, 12 months, 10 years; max 366, 120, 50)",
+            ),
+        ],
+    ),
+    "/api/load/stats/{area_id}": _get(
+        "Min, max, average, energy and load factor over a window (default 30 days)",
+        _ok("LoadStats"),
+        [AREA, _hours(720), START, END],
+    ),
+    "/api/load/coincident-peaks": _get(
+        "Per month: the KAMO system (area 20) peak hour and every member's load and share",
+        _ok("CoincidentPeaks"),
+        [
+            _param(
+                "from",
+                "query",
+                {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                "First month YYYY-MM (default: 11 months before `to`)",
+            ),
+            _param(
+                "to",
+                "query",
+                {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                "Last month YYYY-MM (default: the current month); at most 60 months",
+            ),
+        ],
+        area=False,
+    ),
+    "/api/substations/current/{area_id}": _get(
+        "Newest reading of each substation of an area", _ok("SubstationsCurrent"), [AREA]
+    ),
+    "/api/substations/list/{area_id}": _get(
+        "Substations of an area", _ok("SubstationList"), [AREA]
+    ),
+    "/api/substations/history/{area_id}": _get(
+        "Substation readings over a window, raw or in buckets with min/max/avg",
+        _ok("SubstationHistory"),
+        [
+            AREA,
+            _hours(24),
+            START,
+            END,
+            _param("substation", "query", {"type": "string"}, "One substation, by id or name"),
+            _param(
+                "resolution",
+                "query",
+                {
+                    "type": "string",
+                    "enum": ["auto", "raw", "15m", "30m", "1h", "3h", "6h", "12h", "1d"],
+                },
+                "Default auto: raw or the finest bucket that keeps under 4000 points",
+            ),
+        ],
+    ),
+    "/api/imports": _get(
+        "Import runs, newest first (keyset pagination with before_id)",
+        _ok("Imports"),
+        [
+            _param(
+                "limit", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "Default 50"
+            ),
+            _param(
+                "before_id",
+                "query",
+                {"type": "integer", "minimum": 1},
+                "Runs with a smaller id (from next_before_id)",
+            ),
+            _param(
+                "request_id",
+                "query",
+                {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                "Manual request id",
+            ),
+            _param(
+                "status",
+                "query",
+                {"type": "string", "enum": ["running", "success", "partial", "failed"]},
+                "",
+            ),
+        ],
+        area=False,
+    ),
+    "/api/import/trigger": {
+        "post": {
+            "summary": "Ask the collector for an import now (trigger file)",
+            "security": [{"ApiKey": []}],
+            "responses": {"202": _ok("Trigger", "Queued"), **AUTH_ERRORS},
+        }
+    },
+    "/api/export/load/{area_id}": _export("Hourly load as csv, json or ndjson"),
+    "/api/export/substations/{area_id}": _export("Substation readings as csv, json or ndjson"),
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus metrics",
+            "responses": {
+                "200": {
+                    "description": "Prometheus text format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3",
+                    "content": {JSON: {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "KAMO Load Logger API",
+            "version": __version__,
+            "description": "Read-only access to KAMO Power load data logged by the collector. "
+            "Times are ISO 8601 with the offset of the configured TZ.",
+        },
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(document())

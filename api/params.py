@@ -1,0 +1,118 @@
+"""Query-parameter validation. Every failure is a 400 naming the parameter at fault."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from flask import current_app, request
+from peewee import Database
+
+from api.errors import BadParameter
+from shared.timeutil import HOUR, is_date_only, next_local_midnight, now_ts, parse_query_time
+
+AREA_IDS = range(1, 21)
+_INT = re.compile(r"^[+-]?\d{1,12}$")
+
+
+def _raw(name: str) -> str | None:
+    value = request.args.get(name)
+    return None if value is None else value.strip()
+
+
+def integer(name: str, default: int | None, low: int, high: int) -> int | None:
+    """An optional whole-number query parameter within [low, high]."""
+    raw = _raw(name)
+    if raw is None or raw == "":
+        return default
+    if not _INT.match(raw):
+        raise BadParameter(name, f"{name} must be a whole number ({low}-{high})")
+    value = int(raw)
+    if not low <= value <= high:
+        raise BadParameter(name, f"{name} must be between {low} and {high}")
+    return value
+
+
+def choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = _raw(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in choices:
+        raise BadParameter(name, f"{name} must be one of {', '.join(choices)}")
+    return raw
+
+
+def text(name: str, max_length: int = 100) -> str | None:
+    raw = _raw(name)
+    if raw is None or raw == "":
+        return None
+    if len(raw) > max_length:
+        raise BadParameter(name, f"{name} is longer than {max_length} characters")
+    return raw
+
+
+def area_id(db: Database, value: str) -> int:
+    """An area id from the path: 1-20 and known to the database."""
+    if not _INT.match(value or "") or int(value) not in AREA_IDS:
+        raise BadParameter("area_id", "area_id must be a whole number from 1 to 20")
+    found = db.execute_sql("SELECT 1 FROM area WHERE id = ?", (int(value),)).fetchone()
+    if found is None:
+        raise BadParameter("area_id", f"area {int(value)} is not known (yet) to this logger")
+    return int(value)
+
+
+def instant(name: str) -> int | None:
+    """An ISO 8601 date or date-time; without an offset it is local time in TZ."""
+    raw = _raw(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        ts = parse_query_time(raw, current_app.config["ZONE"])
+    except ValueError as exc:
+        raise BadParameter(name, f"{name} must be an ISO 8601 date or date-time ({exc})") from None
+    if name == "end" and is_date_only(raw):
+        # A bare end date includes that whole local day.
+        ts = next_local_midnight(ts, current_app.config["ZONE"])
+    return ts
+
+
+class Window(NamedTuple):
+    start: int
+    end: int  # exclusive
+
+
+def window(
+    *,
+    span_name: str,
+    span_unit: int,
+    default_span: int,
+    max_span: int,
+    now: float | None = None,
+) -> Window:
+    """`start`/`end` (either may be left out) or a span back from now, never both.
+
+    `span_name` is `hours` or `days`; `span_unit` its length in seconds. The range may be
+    at most `max_span` units long and `end` must be after `start`.
+    """
+    now = now_ts() if now is None else now
+    span = integer(span_name, None, 1, max_span)
+    start, end = instant("start"), instant("end")
+    if span is not None and (start is not None or end is not None):
+        raise BadParameter(span_name, f"give either {span_name} or start/end, not both")
+    if start is None and end is None:
+        length = (span or default_span) * span_unit
+        # Up to the end of the current hour, so the newest data is always inside.
+        end = int(now) - int(now) % HOUR + HOUR
+        return Window(end - length, end)
+    if end is None:
+        end = min(start + max_span * span_unit, int(now) - int(now) % HOUR + HOUR)
+        end = max(end, start + 1)
+    if start is None:
+        start = end - default_span * span_unit
+    if end <= start:
+        raise BadParameter("end", "end must be after start")
+    if end - start > max_span * span_unit:
+        raise BadParameter(
+            "end", f"the range from start to end may be at most {max_span} {span_name}"
+        )
+    return Window(start, end)

@@ -1,0 +1,176 @@
+"""Health, status, the import log, and the manual-import trigger."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, current_app, jsonify
+from werkzeug.wrappers import Response
+
+from api import __version__, params
+from api.auth import protected
+from api.dbconn import database_problem, get_db
+from api.present import number, run_dict, when
+from api.queries import status as q
+from shared.db import is_sqlite_url, sqlite_path
+from shared.heartbeat import collector_state
+from shared.timeutil import HOUR, now_ts
+from shared.triggers import REQUEST_ID, write_trigger
+
+bp = Blueprint("status", __name__)
+
+RUN_STATUSES = ("running", "success", "partial", "failed")
+DAY = 86400
+MAX_GAP_LIST = 20
+
+
+def _collector() -> dict:
+    state, beat = collector_state(current_app.config["DATA_DIR"] / "collector.heartbeat")
+    beat = beat or {}
+    return {
+        "state": state,
+        "heartbeat_at": when(beat.get("updated_at")),
+        "pid": beat.get("pid"),
+        "version": beat.get("version"),
+        "last_status": beat.get("last_status"),
+        "next_poll": when(beat.get("next_slot")) if state == "running" else None,
+    }
+
+
+@bp.get("/health")
+def health() -> Response:
+    _db, problem = database_problem(current_app)
+    body = {
+        "status": "ok" if problem is None else "unavailable",
+        "version": __version__,
+        "database": "ok" if problem is None else problem,
+        "collector": _collector(),
+    }
+    response = jsonify(body)
+    response.status_code = 200 if problem is None else 503
+    return response
+
+
+def _file_size() -> int | None:
+    url = current_app.config["DATABASE_URL"]
+    if not is_sqlite_url(url):
+        return None
+    path = sqlite_path(url)
+    return sum(
+        os.path.getsize(p) for p in (path, path.with_name(path.name + "-wal")) if os.path.exists(p)
+    )
+
+
+def _rate(counts: dict[str, int]) -> dict:
+    total = sum(counts.values())
+    ok = counts.get("success", 0) + counts.get("partial", 0)
+    return {
+        "runs": total,
+        "by_status": {s: counts.get(s, 0) for s in RUN_STATUSES},
+        "success_rate": number(ok / total, 4) if total else None,
+    }
+
+
+def _gaps(db, days: int, now: float) -> dict:
+    end = int(now) - int(now) % HOUR  # the current hour is still being filled
+    start = end - days * DAY
+    areas = []
+    for area_id, abbr, stored, oldest in q.hours_per_area(db, start, end):
+        first = max(start, oldest) if oldest is not None else end
+        expected = max(0, (end - first) // HOUR)
+        missing = max(0, expected - stored)
+        entry = {"area_id": area_id, "abbreviation": abbr, "missing_hours": missing, "ranges": []}
+        if missing:
+            present = set(q.hours_present(db, area_id, first, end))
+            ranges: list[list[int]] = []
+            for ts in range(first - first % HOUR, end, HOUR):
+                if ts in present:
+                    continue
+                if ranges and ranges[-1][1] == ts:
+                    ranges[-1][1] = ts + HOUR
+                else:
+                    ranges.append([ts, ts + HOUR])
+            entry["ranges"] = [
+                {"start": when(a), "end": when(b)} for a, b in ranges[-MAX_GAP_LIST:]
+            ]
+        areas.append(entry)
+    failed = q.failed_runs(db, start, MAX_GAP_LIST)
+    return {
+        "start": when(start),
+        "end": when(end),
+        "areas": areas,
+        "failed_polls": q.runs_since(db, start).get("failed", 0),
+        "recent_failed_polls": [run_dict(r) for r in failed],
+    }
+
+
+@bp.get("/status")
+def status() -> Response:
+    db = get_db()
+    days = params.integer("days", 7, 1, 31)
+    now = now_ts()
+    counts = q.kept_counts(db)
+    load_span, readings_span = q.load_span(db), q.readings_span(db)
+    last, success = q.last_run(db), q.last_success(db)
+    return jsonify(
+        {
+            "version": __version__,
+            "now": when(now),
+            "collector": _collector(),
+            "last_run": run_dict(last) if last else None,
+            "last_success": run_dict(success) if success else None,
+            "runs_24h": _rate(q.runs_since(db, now - DAY)),
+            "runs_7d": _rate(q.runs_since(db, now - 7 * DAY)),
+            "database": {
+                "rows": {
+                    "hourly_load": counts.get("hourly_load"),
+                    "substation_reading": counts.get("substation_reading"),
+                    **q.small_counts(db),
+                },
+                "rows_note": "hourly_load and substation_reading are counts the collector "
+                "keeps as it writes",
+                "file_size_bytes": _file_size(),
+                "oldest_load": when(load_span[0]),
+                "newest_load": when(load_span[1]),
+                "oldest_reading": when(readings_span[0]),
+                "newest_reading": when(readings_span[1]),
+            },
+            "gaps": _gaps(db, days, now),
+        }
+    )
+
+
+@bp.get("/imports")
+def imports() -> Response:
+    db = get_db()
+    limit = params.integer("limit", 50, 1, 500)
+    before = params.integer("before_id", None, 1, 2**62)
+    request_id = params.text("request_id", 64)
+    if request_id is not None and not REQUEST_ID.match(request_id):
+        raise params.BadParameter("request_id", "request_id may hold A-Z a-z 0-9 _ - only")
+    run_status = params.text("status", 10)
+    if run_status is not None and run_status not in RUN_STATUSES:
+        raise params.BadParameter("status", f"status must be one of {', '.join(RUN_STATUSES)}")
+    found = q.runs(db, limit, before, request_id, run_status)
+    return jsonify(
+        {
+            "runs": [run_dict(r) for r in found],
+            "next_before_id": found[-1]["id"] if len(found) == limit else None,
+        }
+    )
+
+
+@bp.post("/import/trigger")
+@protected
+def trigger() -> Response:
+    made = write_trigger(current_app.config["DATA_DIR"] / "triggers")
+    response = jsonify(
+        {
+            "request_id": made.request_id,
+            "status": "queued",
+            "requested_at": when(made.requested_at),
+            "imports_url": f"/api/imports?request_id={made.request_id}",
+        }
+    )
+    response.status_code = 202
+    return response
