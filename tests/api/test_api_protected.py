@@ -1,0 +1,99 @@
+"""API-key endpoints: the manual-import trigger and streamed exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from api.export import safe_cell
+
+from conftest import API_KEY, make_app
+
+KEY = {"X-API-Key": API_KEY}
+PROTECTED = [
+    ("post", "/api/import/trigger"),
+    ("get", "/api/export/load/1"),
+    ("get", "/api/export/substations/all"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), PROTECTED)
+def test_missing_or_wrong_key_is_401(client, method: str, url: str) -> None:
+    for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": API_KEY + "x"}, {"X-API-Key": ""}):
+        response = getattr(client, method)(url, headers=headers)
+        assert response.status_code == 401
+        assert response.is_json and response.get_json()["error"]
+
+
+@pytest.mark.parametrize("key", [None, ""])
+@pytest.mark.parametrize(("method", "url"), PROTECTED)
+def test_unconfigured_key_is_503(sim_dir: Path, key, method: str, url: str) -> None:
+    client = make_app(sim_dir, API_KEY=key).test_client()
+    response = getattr(client, method)(url, headers={"X-API-Key": "anything"})
+    assert response.status_code == 503
+    assert response.get_json()["error"].startswith("API key not configured")
+
+
+def test_trigger_writes_the_request_file(tmp_path: Path, sim_dir: Path) -> None:
+    client = make_app(sim_dir, DATA_DIR=str(tmp_path)).test_client()
+    response = client.post("/api/import/trigger", headers=KEY)
+    assert response.status_code == 202
+    request_id = response.get_json()["request_id"]
+    written = json.loads((tmp_path / "triggers" / f"{request_id}.json").read_text())
+    assert written["request_id"] == request_id
+    assert response.get_json()["imports_url"] == f"/api/imports?request_id={request_id}"
+
+
+def test_export_load_csv(client, sim_sql) -> None:
+    response = client.get("/api/export/load/20?days=2", headers=KEY)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    disposition = response.headers["Content-Disposition"]
+    assert (
+        disposition.startswith('attachment; filename="kamo-load-KAMO-') and '.csv"' in disposition
+    )
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["timestamp", "area_id", "abbreviation", "load_kw"]
+    stored = sim_sql.execute("SELECT load_kw FROM hourly_load WHERE area_id = 20 ORDER BY ts")
+    assert [float(r[3]) for r in rows[1:]] == [r[0] for r in stored]
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson"])
+def test_export_substations_formats(client, sim_sql, fmt: str) -> None:
+    response = client.get(f"/api/export/substations/all?format={fmt}&days=1", headers=KEY)
+    text = response.get_data(as_text=True)
+    rows = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
+    count = sim_sql.execute("SELECT count(*) FROM substation_reading").fetchone()[0]
+    assert len(rows) == count
+    assert {"timestamp", "substation", "kw", "kvar", "pf"} <= set(rows[0])
+    assert (
+        "ALL" in response.headers["Content-Disposition"]
+        or "all" in response.headers["Content-Disposition"]
+    )
+
+
+def test_export_is_streamed(client) -> None:
+    response = client.get("/api/export/substations/all?days=1", headers=KEY, buffered=False)
+    assert response.is_streamed
+    response.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+1", "'+1"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("Nixa 161 M1", "Nixa 161 M1"),
+        (-200.0, -200.0),
+        (-1, -1),
+        (True, 1),
+    ],
+)
+def test_csv_cells_neutralised_numbers_kept(value, cell) -> None:
+    assert safe_cell(value) == cell
