@@ -1,0 +1,37 @@
+"""`make bench`: run every benchmark section and print one table of figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Each section prints a JSON list of [figure, value, target] rows on its last line.
+SECTIONS = ["bench_collector.py", "bench_api.py"]
+
+
+def run_section(script: str) -> list[list[str]]:
+    path = HERE / script
+    if not path.exists():
+        return [[f"({script})", "not built yet", ""]]
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return [[f"({script})", f"failed: {tail[0]}", ""]]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    rows = [row for script in SECTIONS for row in run_section(script)]
+    widths = [max(len(str(r[i])) for r in rows + [["figure", "value", "target"]]) for i in range(3)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(line.format("figure", "value", "target"))
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*row))
+
+
+if __name__ == "__main__":
+    main()
