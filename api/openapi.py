@@ -53,7 +53,7 @@ AREA_OR_ALL = _param(
     },
     "KAMO area id, or `all`",
 )
-INSTANT = {"type": "string", "description": "ISO 8601 date or date-time"}
+INSTANT = {"type": "string", "minLength": 1, "description": "ISO 8601 date or date-time"}
 START = _param(
     "start", "query", INSTANT, "Start (inclusive); without an offset it is local time in TZ"
 )
@@ -207,7 +207,12 @@ PATHS: dict[str, Any] = {
             _hours(24),
             START,
             END,
-            _param("substation", "query", {"type": "string"}, "One substation, by id or name"),
+            _param(
+                "substation",
+                "query",
+                {"type": "string", "minLength": 1},
+                "One substation, by id or name",
+            ),
             _param(
                 "resolution",
                 "query",

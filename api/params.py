@@ -16,8 +16,13 @@ _INT = re.compile(r"^[+-]?\d{1,12}$")
 
 
 def _raw(name: str) -> str | None:
+    """The parameter's text; None when absent. Present but empty is an error, not a default."""
     value = request.args.get(name)
-    return None if value is None else value.strip()
+    if value is None:
+        return None
+    if not value.strip():
+        raise BadParameter(name, f"{name} is empty: give a value or leave the parameter out")
+    return value.strip()
 
 
 def integer(name: str, default: int | None, low: int, high: int) -> int | None:
