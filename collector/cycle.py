@@ -114,7 +114,7 @@ class Cycle:
         ok = len(data.loads)
         status = status_for(ok, len(areas)) if areas else "failed"
         with self.db.atomic():
-            counters = store_cycle(data, int(started)) if ok else Counters()
+            counters = store_cycle(data, int(started))
             finish_run(
                 run,
                 status=status,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
+from collector.rollup import build_completed_hours
 from shared.models import (
     AGGREGATE_AREA_IDS,
     Area,
@@ -176,6 +177,8 @@ def store_cycle(data: CycleData, now: int) -> Counters:
         upsert_areas(data.areas)
     store_hourly_loads(data.loads, now, counters)
     store_readings(data.slot_ts, data.substations, now, counters)
+    # Hours before this slot are complete: roll them up once, now (no-op within an hour).
+    build_completed_hours(data.slot_ts)
     return counters
 
 

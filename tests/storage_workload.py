@@ -14,6 +14,7 @@ from peewee import Database
 
 from collector.ingest import CycleData, store_cycle
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
+from collector.rollup import build_completed_hours
 from collector.runs import finish_run, start_run
 from shared.models import pf_to_columns
 
@@ -93,6 +94,9 @@ def bulk_week(db: Database, subs, first_slot: int, slots: int, rnd: random.Rando
         ]
         with db.atomic():
             db.cursor().executemany(sql, rows)
+    with db.atomic():  # the rollup a week-old collector would have built hour by hour
+        while build_completed_hours(first_slot + slots * SLOT):
+            pass
 
 
 def wal_frames(db: Database) -> int:
