@@ -63,9 +63,12 @@ def database_problem(app: Flask) -> tuple[Database | None, str | None]:
 
 def schema_version(db: Database) -> int | None:
     """The stored schema version; None when the schema table does not exist yet."""
-    if not db.table_exists("schema_version"):
-        return None
-    row = db.execute_sql("SELECT max(version) FROM schema_version").fetchone()
+    try:
+        row = db.execute_sql("SELECT max(version) FROM schema_version").fetchone()
+    except OperationalError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise
     return row[0] if row else None
 
 

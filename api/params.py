@@ -56,14 +56,18 @@ def text(name: str, max_length: int = 100) -> str | None:
     return raw
 
 
-def area_id(db: Database, value: str) -> int:
-    """An area id from the path: 1-20 and known to the database."""
+def area(db: Database, value: str) -> tuple[int, str]:
+    """(id, name) of the area named in the path: 1-20 and known to the database."""
     if not _INT.match(value or "") or int(value) not in AREA_IDS:
         raise BadParameter("area_id", "area_id must be a whole number from 1 to 20")
-    found = db.execute_sql("SELECT 1 FROM area WHERE id = ?", (int(value),)).fetchone()
+    found = db.execute_sql("SELECT id, name FROM area WHERE id = ?", (int(value),)).fetchone()
     if found is None:
         raise BadParameter("area_id", f"area {int(value)} is not known (yet) to this logger")
-    return int(value)
+    return found[0], found[1]
+
+
+def area_id(db: Database, value: str) -> int:
+    return area(db, value)[0]
 
 
 def instant(name: str) -> int | None:

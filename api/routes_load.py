@@ -12,7 +12,6 @@ from api.dbconn import get_db
 from api.errors import ApiError, BadParameter
 from api.present import number, when
 from api.queries import load as q
-from api.queries.common import area_name
 from shared.timeutil import HOUR, add_local_days, local_month, month_start, now_ts
 
 bp = Blueprint("load", __name__)
@@ -36,14 +35,14 @@ def cooperatives() -> Response:
 @bp.get("/load/current/<area>")
 def current(area: str) -> Response:
     db = get_db()
-    area_id = params.area_id(db, area)
+    area_id, area_label = params.area(db, area)
     row = q.current_load(db, area_id)
     if row is None:
         raise ApiError(404, f"no load stored for area {area_id} yet", "area_id")
     return jsonify(
         {
             "area_id": area_id,
-            "area_name": area_name(db, area_id),
+            "area_name": area_label,
             "load_kw": row[1],
             "timestamp": when(row[0]),
         }
@@ -53,7 +52,7 @@ def current(area: str) -> Response:
 @bp.get("/load/history/<area>")
 def history(area: str) -> Response:
     db = get_db()
-    area_id = params.area_id(db, area)
+    area_id, area_label = params.area(db, area)
     win = params.window(
         span_name="hours", span_unit=HOUR, default_span=24, max_span=MAX_HISTORY_HOURS
     )
@@ -61,7 +60,7 @@ def history(area: str) -> Response:
     return jsonify(
         {
             "area_id": area_id,
-            "area_name": area_name(db, area_id),
+            "area_name": area_label,
             "start": when(win.start),
             "end": when(win.end),
             "count": len(points),
@@ -73,7 +72,7 @@ def history(area: str) -> Response:
 @bp.get("/load/peaks/<area>")
 def peaks(area: str) -> Response:
     db = get_db()
-    area_id = params.area_id(db, area)
+    area_id, area_label = params.area(db, area)
     period = params.choice("period", "day", tuple(PEAK_LIMITS))
     default, most = PEAK_LIMITS[period]
     limit = params.integer("limit", default, 1, most)
@@ -92,7 +91,7 @@ def peaks(area: str) -> Response:
     return jsonify(
         {
             "area_id": area_id,
-            "area_name": area_name(db, area_id),
+            "area_name": area_label,
             "period": period,
             "peaks": [
                 {"period": label, "timestamp": when(ts), "load_kw": kw, "hours": hours}
@@ -105,7 +104,7 @@ def peaks(area: str) -> Response:
 @bp.get("/load/stats/<area>")
 def stats(area: str) -> Response:
     db = get_db()
-    area_id = params.area_id(db, area)
+    area_id, area_label = params.area(db, area)
     win = params.window(
         span_name="hours", span_unit=HOUR, default_span=24 * 30, max_span=MAX_HISTORY_HOURS
     )
@@ -115,7 +114,7 @@ def stats(area: str) -> Response:
     return jsonify(
         {
             "area_id": area_id,
-            "area_name": area_name(db, area_id),
+            "area_name": area_label,
             "start": when(win.start),
             "end": when(win.end),
             "hours_with_data": s["hours"],

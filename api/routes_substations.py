@@ -10,7 +10,6 @@ from api.dbconn import get_db
 from api.errors import BadParameter
 from api.present import number, when
 from api.queries import substations as q
-from api.queries.common import area_name
 from shared.timeutil import HOUR, wall_key_to_ts
 
 bp = Blueprint("substations", __name__)
@@ -32,11 +31,11 @@ MAX_POINTS = 60000  # an explicit resolution may not ask for more
 @bp.get("/substations/list/<area>")
 def listing(area: str) -> Response:
     db = get_db()
-    area_id = params.area_id(db, area)
+    area_id, area_label = params.area(db, area)
     return jsonify(
         {
             "area_id": area_id,
-            "area_name": area_name(db, area_id),
+            "area_name": area_label,
             "substations": [
                 {"id": i, "name": name, "first_seen": when(first), "last_seen": when(last)}
                 for i, name, first, last in q.substations(db, area_id)
@@ -48,13 +47,13 @@ def listing(area: str) -> Response:
 @bp.get("/substations/current/<area>")
 def current(area: str) -> Response:
     db = get_db()
-    area_id = params.area_id(db, area)
+    area_id, area_label = params.area(db, area)
     slot = q.latest_slot(db, area_id)
     found = q.readings_at(db, area_id, slot) if slot is not None else []
     return jsonify(
         {
             "area_id": area_id,
-            "area_name": area_name(db, area_id),
+            "area_name": area_label,
             "timestamp": when(slot),
             "total_kw": sum(r[2] for r in found) if found else None,
             "total_kvar": sum(r[3] for r in found) if found else None,
@@ -110,29 +109,34 @@ def _resolution(span: int, series: int) -> tuple[str, int]:
 @bp.get("/substations/history/<area>")
 def history(area: str) -> Response:
     db = get_db()
-    area_id = params.area_id(db, area)
+    area_id, area_label = params.area(db, area)
     win = params.window(
         span_name="hours", span_unit=HOUR, default_span=24, max_span=MAX_HISTORY_HOURS
     )
     sid = _substation(db, area_id)
     names = {i: name for i, name, _, _ in q.substations(db, area_id)}
     series = 1 if sid is not None else max(1, len(names))
-    name, size = _resolution(win.end - win.start, series)
+    resolution, size = _resolution(win.end - win.start, series)
     by_sub: dict[int, list[dict]] = {}
     if size == 0:
+        stamps = {}
         for s, ts, kw, kvar, pf in q.raw(db, area_id, win.start, win.end, sid):
+            if ts not in stamps:
+                stamps[ts] = when(ts)
             by_sub.setdefault(s, []).append(
-                {"timestamp": when(ts), "kw": kw, "kvar": kvar, "pf": pf}
+                {"timestamp": stamps[ts], "kw": kw, "kvar": kvar, "pf": pf}
             )
     else:
         zone = current_app.config["ZONE"]
+        stamps: dict[int, str | None] = {}  # every series shares the same few bucket starts
         for s, key, n, kmin, kmax, kavg, vmin, vmax, vavg, pf in q.buckets(
             db, area_id, win.start, win.end, size, sid, zone
         ):
-            ts = key if size <= HOUR else wall_key_to_ts(key, zone)
+            if key not in stamps:
+                stamps[key] = when(key if size <= HOUR else wall_key_to_ts(key, zone))
             by_sub.setdefault(s, []).append(
                 {
-                    "timestamp": when(ts),
+                    "timestamp": stamps[key],
                     "samples": n,
                     "kw_min": kmin,
                     "kw_max": kmax,
@@ -146,10 +150,10 @@ def history(area: str) -> Response:
     return jsonify(
         {
             "area_id": area_id,
-            "area_name": area_name(db, area_id),
+            "area_name": area_label,
             "start": when(win.start),
             "end": when(win.end),
-            "resolution": name,
+            "resolution": resolution,
             "substations": [
                 {"id": s, "name": names.get(s), "points": points}
                 for s, points in sorted(by_sub.items(), key=lambda kv: names.get(kv[0], ""))
