@@ -1,0 +1,1 @@
+"""Deployment and data-safety tests: Dockerfiles, compose, backup/restore/migrate scripts."""
