@@ -9,8 +9,8 @@ import sqlite3
 import pytest
 import requests
 
-from conftest import FIXTURES, collector_env, run_collector
 from sim_process import control, free_port, start_simulator
+from support import FIXTURES, collector_env, run_collector
 
 PINNED = "2026-11-26T16:07:00Z"  # a fixed data clock keeps repeated runs comparable
 LINE = re.compile(

@@ -15,8 +15,8 @@ import pytest
 
 from shared.triggers import write_trigger
 
-from conftest import REPO_ROOT, collector_env, run_collector
 from sim_process import control
+from support import REPO_ROOT, collector_env, run_collector
 
 
 def wait_for(predicate, timeout: float, step: float = 0.1):

@@ -10,7 +10,7 @@ from collector.parse import (
     parse_loadtable,
 )
 
-from conftest import FIXTURES
+from support import FIXTURES
 
 
 def fixture(name: str):

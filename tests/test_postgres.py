@@ -10,8 +10,8 @@ import secrets
 
 import pytest
 
-from conftest import collector_env, run_collector
 from sim_process import control
+from support import collector_env, run_collector
 
 PG_ADMIN = dict(host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3)
 
