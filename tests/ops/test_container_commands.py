@@ -148,3 +148,45 @@ def test_collector_and_api_commands_share_one_data_directory(ops_simulator, tmp_
         for handle in logs.values():
             handle.close()
     assert api.returncode == 0, log("api")
+
+
+@pytest.mark.skipif(not API_READY, reason="api/ (create_app, gunicorn.conf.py) is not built yet")
+def test_api_under_a_sub_path_with_script_name(sample_db, tmp_path):
+    """docs/reverse-proxy.md: with SCRIPT_NAME=/kamo gunicorn serves the API under /kamo (the
+    proxy passes the path unchanged), and the image's HEALTHCHECK follows it."""
+    app = tmp_path / "app"
+    app.mkdir()
+    for package in ("api", "collector", "shared"):
+        (app / package).symlink_to(REPO / package)
+    port = free_port()
+    env = app_env(
+        sample_db.parent,
+        sample_db,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        SCRIPT_NAME="/kamo",
+        PYTHONPATH=str(app),
+    )
+    log = (tmp_path / "api.log").open("w+")
+    api = subprocess.Popen(
+        image_command("api", "CMD"),
+        cwd=app,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/kamo"
+        assert wait_http(f"{base}/api/health", api).status_code == 200
+        areas = requests.get(f"{base}/api/cooperatives", timeout=5)
+        assert areas.status_code == 200 and len(areas.json()) == 20
+        check = subprocess.run(
+            image_command("api", "HEALTHCHECK"), cwd=app, env=env, capture_output=True, text=True
+        )
+        assert check.returncode == 0, check.stderr
+        # Without the prefix nothing is served: the proxy must pass the path unchanged.
+        assert requests.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code != 200
+    finally:
+        stop(api)
+        log.close()

@@ -120,7 +120,8 @@ def test_healthchecks():
     ]
     (api,) = only(stages(parse("api"))[-1], "HEALTHCHECK")
     assert api.value[:3] == ("CMD", "python", "-c")
-    assert "http://127.0.0.1:%s/api/health" in api.value[3] and "PORT" in api.value[3]
+    assert "http://127.0.0.1:%s%s/api/health" in api.value[3]
+    assert "PORT" in api.value[3] and "SCRIPT_NAME" in api.value[3]
     for check in (collector, api):
         assert any(f.startswith("--interval=") for f in check.flags)
         assert any(f.startswith("--start-period=") for f in check.flags)
