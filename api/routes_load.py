@@ -12,7 +12,7 @@ from api.dbconn import get_db
 from api.errors import ApiError, BadParameter
 from api.present import number, when
 from api.queries import load as q
-from shared.timeutil import HOUR, add_local_days, local_month, month_start, now_ts
+from shared.timeutil import HOUR, add_local_days, iso_many, local_month, month_start, now_ts
 
 bp = Blueprint("load", __name__)
 
@@ -56,7 +56,9 @@ def history(area: str) -> Response:
     win = params.window(
         span_name="hours", span_unit=HOUR, default_span=24, max_span=MAX_HISTORY_HOURS
     )
-    points = [{"timestamp": when(ts), "load_kw": kw} for ts, kw in q.history(db, area_id, *win)]
+    rows = q.history(db, area_id, *win)
+    stamps = iso_many([ts for ts, _ in rows], current_app.config["ZONE"])
+    points = [{"timestamp": s, "load_kw": kw} for s, (_, kw) in zip(stamps, rows, strict=True)]
     return jsonify(
         {
             "area_id": area_id,

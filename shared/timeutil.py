@@ -10,6 +10,7 @@ without an offset (`MM/DD/YYYY H:00`), so two facts need care:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -260,3 +261,60 @@ def add_local_days(ts: int, days: int, zone: ZoneInfo) -> int:
     local = datetime.fromtimestamp(int(ts), zone).date()
     target = date.fromordinal(local.toordinal() + days)
     return int(datetime(target.year, target.month, target.day, tzinfo=zone).timestamp())
+
+
+def iso_many(instants: list[int], zone: ZoneInfo) -> list[str]:
+    """`iso()` for many instants at once, the same strings, several times faster.
+
+    Long series (a year of hours) are formatted from the zone's offset segments and a
+    per-day cache instead of one zone lookup per instant.
+    """
+    if not instants:
+        return []
+    low, high = min(instants), max(instants)
+    segments = offset_segments(int(low), int(high) + 1, zone)
+    starts = [s for s, _ in segments]
+    suffixes = {}
+    for _, offset in segments:
+        sign = "+" if offset >= 0 else "-"
+        hours, rest = divmod(abs(offset), HOUR)
+        suffixes[offset] = f"{sign}{hours:02d}:{rest // 60:02d}"
+    days: dict[int, str] = {}
+    out = []
+    single = segments[0][1] if len(segments) == 1 else None
+    for ts in instants:
+        offset = single if single is not None else segments[bisect_right(starts, ts) - 1][1]
+        day, second = divmod(int(ts) + offset, DAY)
+        text = days.get(day)
+        if text is None:
+            text = days[day] = date.fromordinal(day + 719163).isoformat() + "T"  # 1970-01-01
+        out.append(f"{text}{_CLOCK[second // 60]}:{second % 60:02d}{suffixes[offset]}")
+    return out
+
+
+_CLOCK = [f"{m // 60:02d}:{m % 60:02d}" for m in range(1440)]
+
+
+def local_periods(period: str, start: int, end: int, zone: ZoneInfo) -> list[tuple[int, str]]:
+    """[(UTC start, label)] of the local days, months or years from the one holding `start`
+    up to `end`; labels are `2026-11-01`, `2026-11` or `2026`."""
+    local = datetime.fromtimestamp(int(start), zone)
+    found = []
+    if period == "day":
+        cursor = local_midnight(start, zone)
+        while cursor < end:
+            found.append((cursor, to_zone(cursor, zone).date().isoformat()))
+            cursor = add_local_days(cursor, 1, zone)
+    elif period == "month":
+        year, month = local.year, local.month
+        while (cursor := month_start(year, month, zone)) < end:
+            found.append((cursor, f"{year:04d}-{month:02d}"))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    elif period == "year":
+        year = local.year
+        while (cursor := month_start(year, 1, zone)) < end:
+            found.append((cursor, f"{year:04d}"))
+            year += 1
+    else:
+        raise ValueError(f"unknown period {period!r}")
+    return found

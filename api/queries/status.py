@@ -54,8 +54,9 @@ def last_success(db: Database) -> dict | None:
 
 def runs_since(db: Database, since: float) -> dict[str, int]:
     """{status: count} of runs started at or after `since` (index on started_at)."""
+    # `+status` keeps the planner on the started_at index instead of scanning every run.
     found = db.execute_sql(
-        "SELECT status, count(*) FROM import_run WHERE started_at >= ? GROUP BY status",
+        "SELECT status, count(*) FROM import_run WHERE started_at >= ? GROUP BY +status",
         (since,),
     ).fetchall()
     return dict(found)
