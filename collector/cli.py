@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from peewee import PeeweeException
+from peewee import PeeweeException, SqliteDatabase
 
 from collector import __version__
 from collector.client import Interrupted, KamoClient
@@ -101,7 +101,18 @@ def run_writer(settings: Settings, mode: str) -> int:
             return 0 if result.status in ("success", "partial") else 1
         finally:
             client.close()
+            _checkpoint(db)
             db.close()
+
+
+def _checkpoint(db) -> None:
+    """Fold the WAL into the database on the way out, so a stopped collector leaves one file
+    (plus an empty WAL) behind. Readers may hold it open: best effort, never fatal."""
+    if isinstance(db, SqliteDatabase):
+        try:
+            db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except PeeweeException as exc:
+            log.debug("final checkpoint skipped: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> int:

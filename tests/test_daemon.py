@@ -183,6 +183,8 @@ def test_sigterm_during_a_cycle_exits_cleanly(sim, tmp_path):
     with sqlite3.connect(tmp_path / "kamo.db") as db:
         assert db.execute("select count(*) from hourly_load").fetchone()[0] == before
     assert "collector stopped" in d.output()
+    wal = tmp_path / "kamo.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # checkpointed on the way out
 
 
 def test_a_run_left_by_a_killed_process_is_closed_at_next_start(sim, tmp_path):
@@ -206,3 +208,16 @@ def test_a_run_left_by_a_killed_process_is_closed_at_next_start(sim, tmp_path):
     assert doomed["status"] == "failed" and "ended before this run finished" in doomed["message"]
     assert "closed 1 import run" in done.stdout
     assert run_collector(d.env, "healthcheck").returncode == 1  # the daemon is gone
+
+
+def test_version_flag():
+    done = subprocess.run(
+        [sys.executable, "-m", "collector", "--version"],
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    from collector import __version__
+
+    assert done.returncode == 0 and done.stdout.strip() == f"kamo-load-logger {__version__}"
