@@ -6,10 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from api_support import make_app
 
 from shared.schema import SCHEMA_VERSION
-
-from conftest import make_app
 
 DATA_ENDPOINTS = [
     "/api/status",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from api_support import API_KEY, REPO_ROOT, make_app
 
-from conftest import API_KEY, REPO_ROOT, make_app
 from sim_process import free_port, start_simulator
 
 # The API container's command, exactly (Dockerfile.api / DESIGN.md).

@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from api_support import API_KEY, make_app
 
 from api.export import safe_cell
-
-from conftest import API_KEY, make_app
 
 KEY = {"X-API-Key": API_KEY}
 PROTECTED = [

@@ -9,10 +9,9 @@ import json
 from datetime import datetime
 
 import pytest
+from api_support import FIXTURES
 
 from shared.timeutil import KAMO_ZONE, iso, resolve_kamo_labels
-
-from conftest import FIXTURES
 
 CAPTURED = range(1, 10)
 

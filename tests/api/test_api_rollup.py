@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from api_support import make_app
+
 from collector.rollup import build_completed_hours
 from shared.db import bind, open_writer
 from shared.models import (
@@ -15,8 +17,6 @@ from shared.models import (
     pf_to_columns,
 )
 from shared.schema import migrate
-
-from conftest import make_app
 
 T0 = 1793541600  # 2026-11-01T14:00:00Z, an hour boundary
 SLOT = 300
