@@ -17,7 +17,7 @@ from datetime import UTC, timedelta
 
 import schedule
 
-from shared.timeutil import iso, now_ts, slot_marks, slot_start, utc_naive_now
+from shared.timeutil import iso, next_slot, now_ts, slot_marks, slot_start, utc_naive_now
 
 log = logging.getLogger("collector")
 
@@ -103,6 +103,7 @@ class SlotLoop:
         idle = self.scheduler.idle_seconds
         return max(0.0, idle) if idle is not None else 1.0
 
-    def next_slot_ts(self) -> float | None:
-        upcoming = self.scheduler.next_run
-        return upcoming.replace(tzinfo=UTC).timestamp() if upcoming else None
+    def next_slot_ts(self) -> int:
+        """The next aligned slot after now. Computed, not read from the scheduler: while a
+        job runs, its own (current) slot is still the scheduler's earliest next_run."""
+        return next_slot(now_ts(), self.interval)

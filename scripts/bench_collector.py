@@ -20,6 +20,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+from shared.db import bind, open_writer  # noqa: E402
+from shared.schema import migrate  # noqa: E402
+from shared.triggers import write_trigger  # noqa: E402
+
+from sim_process import start_simulator  # noqa: E402
 from storage_workload import (  # noqa: E402
     SLOT,
     bulk_week,
@@ -28,12 +33,6 @@ from storage_workload import (  # noqa: E402
     readings_bytes,
     wal_frames,
 )
-
-from shared.db import bind, open_writer  # noqa: E402
-from shared.schema import migrate  # noqa: E402
-from shared.triggers import write_trigger  # noqa: E402
-
-from sim_process import start_simulator  # noqa: E402
 
 Row = tuple[str, str, str]
 

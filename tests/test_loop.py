@@ -135,3 +135,13 @@ def test_clock_set_back_reschedules():
         tm.move_to((right + timedelta(minutes=5)).astimezone(CT))
         loop.tick()
     assert len(fired) == 1
+
+
+def test_next_slot_during_a_scheduled_cycle_is_the_following_one():
+    seen: list[int] = []
+    start = datetime(2026, 11, 26, 16, 4, 59, tzinfo=UTC)
+    with time_machine.travel(start.astimezone(CT), tick=False) as tm:
+        loop = SlotLoop(5, lambda slot: seen.append(loop.next_slot_ts()))
+        tm.move_to((start + timedelta(seconds=1)).astimezone(CT))
+        loop.tick()
+    assert seen == [int(datetime(2026, 11, 26, 16, 10, tzinfo=UTC).timestamp())]

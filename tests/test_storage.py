@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from storage_workload import SLOT, bulk_week, make_substations, poll, readings_bytes, wal_frames
 
 WEEK = 7 * 24 * 12
