@@ -6,6 +6,7 @@ import fnmatch
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -252,5 +253,56 @@ def test_entrypoint_as_root_applies_puid_pgid_and_drops_privileges(ids):
         for path in (data, data / "written", data / "backups", data / "backups" / "old.db.gz"):
             st = path.stat()
             assert (st.st_uid, st.st_gid) == (int(puid), int(pgid)), path
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.skipif(not namespace_root_available(), reason="needs root and mount namespaces")
+def test_scripts_run_by_docker_exec_as_root_drop_to_puid(sample_db):
+    """`docker exec kamo-collector /app/scripts/backup.sh` runs as root: the script goes
+    through the entrypoint, so the backups belong to PUID:PGID, not to root."""
+    work = Path(tempfile.mkdtemp(prefix="kamo-exec-"))
+    try:
+        etc = work / "etc"
+        shutil.copytree("/etc", etc, symlinks=True)
+        data = work / "data"
+        data.mkdir()
+        shutil.copyfile(sample_db, data / "kamo_load.db")
+        bin_dir = work / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "kamo-entrypoint").symlink_to(REPO / "docker" / "entrypoint.sh")
+        os.chmod(work, 0o755)
+        # This venv's interpreter may live under /root (mode 700), out of reach of the
+        # container user: inside the namespace, cover /root with an open copy of the way there.
+        reach = ""
+        real = Path(sys.executable).resolve()
+        if real.is_relative_to("/root"):
+            top = real.relative_to("/root").parts[0]
+            (work / "root" / top).mkdir(parents=True)
+            os.chmod(work / "root", 0o755)
+            reach = f"mount --bind /root/{top} {work}/root/{top}; mount --rbind {work}/root /root"
+        script = f"""
+            set -e
+            mount --bind {etc} /etc
+            {reach}
+            groupadd -o --gid 1000 kamo
+            useradd -o --uid 1000 --gid kamo --no-create-home --home-dir /nonexistent kamo
+            cd {work}
+            PATH={bin_dir}:$PATH KAMO_CONTAINER=1 PUID=4321 PGID=4321 DATA_DIR={data} \
+              DATABASE_URL=sqlite:///{data}/kamo_load.db PYTHON={sys.executable} \
+              bash {REPO}/scripts/backup.sh
+        """
+        result = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "bash", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "integrity ok" in result.stdout
+        (backup,) = (data / "backups").glob("kamo_load-*.db.gz")
+        for path in (data / "backups", backup, data / "kamo_load.db"):
+            st = path.stat()
+            assert (st.st_uid, st.st_gid) == (4321, 4321), path
     finally:
         shutil.rmtree(work, ignore_errors=True)
