@@ -319,6 +319,14 @@ def unique_path(directory: Path, base: str, suffix: str) -> Path:
     return directory / f"{base}-{max(numbers) + 1}{suffix}"
 
 
+def scratch_near(db: Path | None) -> Path:
+    """Where to unpack a candidate: beside the database when its folder exists (same disk),
+    else the system's temp folder, so a refused restore does not even create a folder."""
+    if db is not None and db.parent.is_dir():
+        return db.parent
+    return Path(tempfile.gettempdir())
+
+
 @contextlib.contextmanager
 def work_dir(near: Path, prefix: str) -> Iterator[Path]:
     """A temporary folder beside the database or the backups (same disk, so no surprise about
@@ -578,7 +586,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     retry = f"collector /app/scripts/restore.sh {container_path(source, loc)}"
     refuse_if_collector_runs(loc, "restore.sh", retry)
     say(c, f"backup   {source}")
-    with work_dir(db.parent if db.parent.exists() else loc.data_dir, ".restore-") as tmp:
+    with work_dir(scratch_near(db), ".restore-") as tmp:
         candidate = tmp / "candidate.db"
         try:
             what = unpack(source, candidate)
@@ -916,10 +924,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise Refused("the dump is read from standard input: scripts/migrate.sh import < dump.sql")
     retry = "-T collector /app/scripts/migrate.sh import < dump.sql"
     refuse_if_collector_runs(loc, "migrate.sh import", retry)
-    near = loc.db_path.parent if loc.db_path is not None else Path(tempfile.gettempdir())
-    if loc.db_path is not None and not near.exists():
-        near = loc.data_dir
-    with work_dir(near, ".import-") as tmp:
+    with work_dir(scratch_near(loc.db_path), ".import-") as tmp:
         candidate = tmp / "import.db"
         load_dump(sys.stdin, candidate)
         info = check_database(candidate)

@@ -131,7 +131,7 @@ def test_import_refuses_bad_input_and_changes_nothing(sample_db, tmp_path, case)
         result = load(source, target, tmp_path)
     assert result.returncode == 1, output(result)
     assert "import: refused:" in result.stderr and "nothing was changed" in result.stderr
-    assert not target.exists()
+    assert not target.parent.exists()  # not even the data folder was created
 
 
 def test_usage(tmp_path):
