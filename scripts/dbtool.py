@@ -67,7 +67,7 @@ class BadDatabase(Refused):
 
 
 class Failed(Exception):
-    """Something went wrong after the database was touched; the message says what state it is in."""
+    """Something went wrong; the message says in what state things are."""
 
 
 # --- where things are ------------------------------------------------------------------------
@@ -434,29 +434,30 @@ BACKUP_PATTERN = r"^{stem}-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.db\.gz$"
 @dataclass
 class Made:
     path: Path
-    info: DbInfo | None
-    note: str = ""
+    info: DbInfo
 
 
-def make_backup(db: Path, directory: Path, kind: str = "", check: bool = True) -> Made:
+def make_backup(db: Path, directory: Path, kind: str = "") -> Made:
     """Snapshot, integrity check, gzip. `kind` ('pre-restore-') marks safety copies, which
-    rotation leaves alone. With check=False a copy that fails its check is kept anyway."""
+    rotation leaves alone. A copy that fails its check is not kept."""
     directory.mkdir(parents=True, exist_ok=True)
     when = utc_now()
     target = unique_path(directory, backup_name(db.stem, when, kind), ".db.gz")
     with work_dir(directory, ".backup-") as tmp:
         copy = tmp / "copy.db"
-        snapshot(db, copy)
-        note = ""
         try:
+            snapshot(db, copy)
             info = check_database(copy)
-        except BadDatabase as exc:
-            if check:
-                raise BadDatabase(f"the copy of {db} is not sound: {exc}") from None
-            info, note = None, f"kept although it failed its check: {exc}"
+        except sqlite3.OperationalError as exc:  # busy, no space, cannot write: not damage
+            raise Failed(f"could not copy {db} into {directory}: {exc}") from None
+        except (sqlite3.DatabaseError, BadDatabase) as exc:
+            raise BadDatabase(
+                f"no sound copy of {db} could be made ({exc}), so the database itself is "
+                "probably damaged; no backup was written and the older ones were left alone"
+            ) from None
         gzip_to(copy, target)
     match_owner([directory, target], db)
-    return Made(target, info, note)
+    return Made(target, info)
 
 
 def rotate(directory: Path, stem: str, daily: int, weekly: int, keep: Path) -> list[Path]:
@@ -500,7 +501,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if not db.is_file():
         raise Refused(f"no database file at {db}: has the collector run with this DATA_DIR?")
     made = make_backup(db, loc.backup_dir)
-    assert made.info is not None
     size = made.path.stat().st_size
     say(c, f"wrote {made.path} ({human_size(size)}; the copy was {human_size(made.info.size)})")
     say(c, f"integrity ok, {made.info.summary()}")
@@ -536,7 +536,7 @@ def unpack(source: Path, target: Path) -> str:
         raise BadDatabase(f"{source} is neither a gzip file nor an SQLite database")
     shutil.copyfile(source, target)
     wal = Path(f"{source}-wal")
-    if wal.is_file():
+    if wal.is_file() and wal.stat().st_size > 0:
         # Committed changes may still sit in the -wal beside a copied database: keep them.
         shutil.copyfile(wal, Path(f"{target}-wal"))
         return "SQLite database with its -wal file"
@@ -544,20 +544,31 @@ def unpack(source: Path, target: Path) -> str:
 
 
 def safety_copy(db: Path, directory: Path, kind: str) -> str:
-    """Save the current database before it is replaced. Returns a line for the output."""
+    """Save the current database before it is replaced. Returns a line for the output.
+
+    A sound database is saved like a backup. A damaged one is saved as its raw files (the
+    collector is stopped and we hold its lock, so they do not move): a copy made through
+    SQLite could silently leave out what it cannot read."""
     try:
-        made = make_backup(db, directory, kind=kind, check=False)
-    except (sqlite3.DatabaseError, OSError) as exc:
-        # Too damaged for SQLite to copy: keep the files as they are (nothing writes now).
-        directory.mkdir(parents=True, exist_ok=True)
-        folder = unique_path(directory, backup_name(db.stem, utc_now(), kind), "")
-        folder.mkdir(parents=True)
-        for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
-            if path.exists():
-                shutil.copy2(path, folder / path.name)
-        return f"saved the current files as they were in {folder} (SQLite could not copy: {exc})"
-    line = f"saved the current database as {made.path}"
-    return f"{line} ({made.note})" if made.note else line
+        made = make_backup(db, directory, kind=kind)
+        return f"saved the current database as {made.path}"
+    except (sqlite3.DatabaseError, BadDatabase) as exc:
+        reason = str(exc)
+    directory.mkdir(parents=True, exist_ok=True)
+    folder = unique_path(directory, backup_name(db.stem, utc_now(), kind), "")
+    folder.mkdir(parents=True)
+    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        if path.exists():
+            shutil.copy2(path, folder / path.name)
+    match_owner([folder, *folder.iterdir()], db)
+    return f"saved the current files as they were in {folder} (a checked copy failed: {reason})"
+
+
+def save_current(db: Path, directory: Path, kind: str) -> str:
+    try:
+        return safety_copy(db, directory, kind)
+    except (Failed, OSError) as exc:
+        raise Refused(f"the current database could not be saved first: {exc}") from None
 
 
 def current_state(db: Path) -> tuple[bool, str]:
@@ -608,7 +619,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 # Checked again under the lock: a collector may have started meanwhile.
                 refuse_if_collector_runs(loc, "restore.sh", retry, check_lock=False)
                 if exists:
-                    say(c, safety_copy(db, loc.backup_dir, "pre-restore-"))
+                    say(c, save_current(db, loc.backup_dir, "pre-restore-"))
                 install(candidate, db)
         except LockHeld as exc:
             raise Refused(f"the collector started meanwhile ({exc})") from None
@@ -956,7 +967,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             with writer_lock(loc.settings.lock_path):
                 refuse_if_collector_runs(loc, "migrate.sh import", retry, check_lock=False)
                 if has_data:
-                    say(c, safety_copy(db, loc.backup_dir, "pre-import-"))
+                    say(c, save_current(db, loc.backup_dir, "pre-import-"))
                 install(candidate, db)
         except LockHeld as exc:
             raise Refused(f"the collector started meanwhile ({exc})") from None

@@ -316,3 +316,28 @@ def test_restore_asks_on_a_terminal(copy_of_sample, tmp_path, answer):
     else:
         assert code == 1 and "cancelled" in text and "nothing was changed" in text
         assert file_state(copy_of_sample) == before
+
+
+def test_restore_over_a_damaged_database_keeps_its_files(copy_of_sample, sample_db, tmp_path):
+    """The usual reason to restore: the database is damaged. Its files are saved as they are."""
+    corrupt_pages(copy_of_sample)
+    damaged = copy_of_sample.read_bytes()
+    env = app_env(copy_of_sample.parent, copy_of_sample)
+    result = run_script("restore.sh", str(sample_db), "--yes", env=env, cwd=tmp_path)
+    assert result.returncode == 0, output(result)
+    assert fingerprint(copy_of_sample) == fingerprint(sample_db)
+    (saved,) = (copy_of_sample.parent / "backups").glob("kamo_load-pre-restore-*")
+    assert saved.is_dir() and f"saved the current files as they were in {saved}" in result.stdout
+    assert (saved / "kamo_load.db").read_bytes() == damaged
+
+
+def test_backup_of_a_damaged_database_fails_and_keeps_the_old_backups(copy_of_sample, tmp_path):
+    old = make_backup(copy_of_sample, tmp_path)
+    corrupt_pages(copy_of_sample)
+    env = app_env(
+        copy_of_sample.parent, copy_of_sample, BACKUP_KEEP_DAILY="0", BACKUP_KEEP_WEEKLY="0"
+    )
+    result = run_script("backup.sh", env=env, cwd=tmp_path)
+    assert result.returncode == 1, output(result)
+    assert "probably damaged" in result.stderr
+    assert [p.name for p in old.parent.iterdir()] == [old.name]
