@@ -340,8 +340,9 @@ def _area_list(text: str) -> list[int]:
     return areas
 
 
-class _Stop(Exception):
-    """Raised by the SIGTERM handler to leave serve_forever."""
+class _Stop(BaseException):
+    """Raised by the SIGTERM handler to leave serve_forever. Not an Exception: socketserver
+    catches those around request handling, and the signal would be swallowed there."""
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
