@@ -15,6 +15,7 @@ from collector.client import Interrupted, KamoClient
 from collector.cycle import Cycle, format_cycle_line
 from collector.daemon import Daemon
 from collector.lock import LockHeld, lock_is_held, writer_lock
+from collector.notify import Mail, NotifyError, send_mail
 from collector.runs import close_orphaned_runs
 from shared.config import Settings, settings_or_exit
 from shared.db import bind, open_writer
@@ -69,6 +70,24 @@ def healthcheck(settings: Settings) -> int:
     return 0 if state == "running" else 1
 
 
+def test_email(settings: Settings) -> int:
+    where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})"
+    mail = Mail(
+        "test message",
+        [
+            "This is a test message from KAMO Load Logger.",
+            f"Alerts go to {settings.notification_email} through {where}.",
+        ],
+    )
+    try:
+        reply = send_mail(settings, mail)
+    except NotifyError as exc:
+        print(f"test email failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"sent to {settings.notification_email} via {where}; the server answered: {reply}")
+    return 0
+
+
 def run_writer(settings: Settings, mode: str) -> int:
     """Take the lock, open and migrate the database, then run `once` or the daemon."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -91,7 +110,7 @@ def run_writer(settings: Settings, mode: str) -> int:
             max_concurrency=settings.kamo_max_concurrency,
             abort=stop,
         )
-        cycle = Cycle(db, client, settings.poll_interval_minutes)
+        cycle = Cycle(db, client, settings.poll_interval_minutes, settings.retention_days)
         try:
             if mode == "daemon":
                 return Daemon(settings, cycle, stop).run()
@@ -125,14 +144,17 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="daemon",
-        choices=["daemon", "once", "healthcheck"],
+        choices=["daemon", "once", "healthcheck", "test-email"],
         help="daemon (default): poll on every slot; once: one manual cycle now; "
-        "healthcheck: exit 0 while the daemon's heartbeat is fresh",
+        "healthcheck: exit 0 while the daemon's heartbeat is fresh; "
+        "test-email: send a test alert and print the SMTP server's answer",
     )
     args = parser.parse_args(argv)
     settings = settings_or_exit(PROGRAM)
     if args.command == "healthcheck":
         return healthcheck(settings)
+    if args.command == "test-email":
+        return test_email(settings)
     setup_logging(settings)
     try:
         return run_writer(settings, args.command)

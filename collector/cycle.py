@@ -21,6 +21,7 @@ from collector.parse import (
     parse_areagrid,
     parse_loadtable,
 )
+from collector.retention import prune_readings
 from collector.runs import INTERRUPTED, finish_run, start_run, status_for
 from shared.models import AGGREGATE_AREA_IDS
 from shared.timeutil import clock_label, now_ts, slot_start
@@ -72,10 +73,17 @@ def _blame(endpoint: str) -> Iterator[None]:
 class Cycle:
     """Runs cycles against one database and one KAMO client."""
 
-    def __init__(self, db: Database, client: KamoClient, interval_minutes: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        client: KamoClient,
+        interval_minutes: int,
+        retention_days: int | None = None,
+    ) -> None:
         self.db = db
         self.client = client
         self.interval = interval_minutes
+        self.retention_days = retention_days
 
     def _area_list(self, errors: dict[str, str], warnings: list[str]) -> list[AreaInfo]:
         try:
@@ -115,6 +123,7 @@ class Cycle:
         status = status_for(ok, len(areas)) if areas else "failed"
         with self.db.atomic():
             counters = store_cycle(data, int(started))
+            pruned = prune_readings(self.retention_days, slot)
             finish_run(
                 run,
                 status=status,
@@ -139,6 +148,8 @@ class Cycle:
         )
         for warning in warnings:
             log.warning(warning)
+        if pruned:
+            log.info("removed %d raw readings older than %d days", pruned, self.retention_days)
         return result
 
     def _fetch_areas(

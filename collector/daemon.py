@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from collector import __version__
+from collector.alerts import Alerter
 from collector.client import Interrupted
 from collector.cycle import Cycle, format_cycle_line
 from collector.loop import SlotLoop
@@ -32,6 +33,7 @@ class Daemon:
         self.cycle = cycle
         self.stop = stop  # also the client's abort flag
         self.loop = SlotLoop(settings.poll_interval_minutes, self._scheduled)
+        self.alerter = Alerter(settings)
         self._beat_lock = threading.Lock()
         self.state: dict[str, Any] = {
             "pid": os.getpid(),
@@ -78,6 +80,7 @@ class Daemon:
         except Exception:
             log.exception("cycle crashed; the collector keeps running")
             self.beat(state="idle", last_status="failed")
+            self.check_alerts()
             return
         finished = result.started_at + result.duration
         last = {
@@ -88,10 +91,19 @@ class Daemon:
             "finished_at": finished,
         }
         self.beat(state="idle", last_cycle=last, last_status=result.status)
+        self.check_alerts()
         line = format_cycle_line(result, trigger, self.settings.tz, self.loop.next_slot_ts())
         if request_id:
             line += f" request {request_id}"
         log.info(line, extra={"at": result.started_at})
+
+    def check_alerts(self) -> None:
+        """Alerting must never stop collection: any error here is logged and dropped."""
+        try:
+            with self.cycle.db.atomic():
+                self.alerter.check()
+        except Exception:
+            log.exception("alert check failed; collection goes on")
 
     def _take_triggers(self) -> None:
         for trigger in pending_triggers(self.settings.triggers_dir):

@@ -58,6 +58,8 @@ class Settings:
     log_level: str
     host: str
     port: int
+    retention_days: int | None = None
+    low_disk_mb: int = 1024
 
     @property
     def tz(self) -> ZoneInfo:
@@ -192,6 +194,8 @@ def load_settings(
         log_level=r.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
         host=r.text("HOST", "0.0.0.0"),
         port=r.integer("PORT", 8080, 1, 65535),
+        retention_days=r.integer("RETENTION_DAYS", 0, 1, 36500) or None,
+        low_disk_mb=r.integer("LOW_DISK_MB", 1024, 1, 10_000_000),
     )
 
 

@@ -197,3 +197,24 @@ class RollupState(BaseModel):
 
 ROLLUP_MODELS = [SubstationHourly, RollupState]
 WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, SubstationHourly)
+
+
+# --- alerts (schema version 3) -----------------------------------------------------------
+
+
+class AlertState(BaseModel):
+    """One row per alert condition the collector watches; it survives restarts.
+
+    `active`: the condition holds now. `notified`: its alert email went out (so a restart
+    neither repeats it nor forgets the outage). `since`: when the condition began.
+    """
+
+    key = TextField(primary_key=True)  # failures | area:7 | stale-load | frozen:7 | disk
+    active = BooleanField(default=False)
+    notified = BooleanField(default=False)
+    since = DoubleField(null=True)
+    updated_at = DoubleField()
+    detail = TextField(default="")
+
+    class Meta:
+        table_name = "alert_state"

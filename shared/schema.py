@@ -28,8 +28,19 @@ def _v2_rollups(db: Database) -> None:
     )
 
 
+def _v3_alerts(db: Database) -> None:
+    """Alert state kept by the collector (what was sent, since when)."""
+    from shared.models import AlertState
+
+    db.create_tables([AlertState], safe=True)
+
+
 # version -> migration that brings the schema from version-1 to version
-MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1_initial, 2: _v2_rollups}
+MIGRATIONS: dict[int, Callable[[Database], None]] = {
+    1: _v1_initial,
+    2: _v2_rollups,
+    3: _v3_alerts,
+}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
