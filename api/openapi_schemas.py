@@ -226,6 +226,19 @@ SCHEMAS: dict[str, Any] = {
                     "newest_reading": TIME_N,
                 }
             ),
+            "alerts": _arr(
+                _obj(
+                    {
+                        "key": STR,
+                        "title": STR,
+                        "since": TIME_N,
+                        "checked_at": TIME_N,
+                        "emailed": _t("boolean"),
+                        "detail": _arr(STR),
+                    }
+                )
+            ),
+            "clock": _obj({"skew_seconds": NUM_N, "warning": STR_N}),
             "gaps": _obj(
                 {
                     "start": TIME,

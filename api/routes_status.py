@@ -11,10 +11,11 @@ from api import __version__, params
 from api.auth import protected
 from api.dbconn import database_problem, get_db
 from api.present import number, run_dict, when
+from api.queries import alerts as alerts_q
 from api.queries import status as q
 from shared.db import is_sqlite_url, sqlite_path
 from shared.heartbeat import collector_state
-from shared.timeutil import HOUR, now_ts
+from shared.timeutil import CLOCK_SKEW_LIMIT, HOUR, now_ts
 from shared.triggers import REQUEST_ID, write_trigger
 
 bp = Blueprint("status", __name__)
@@ -136,8 +137,37 @@ def status() -> Response:
                 "newest_reading": when(readings_span[1]),
             },
             "gaps": _gaps(db, days, now),
+            "alerts": [_alert(a) for a in alerts_q.alert_states(db)],
+            "clock": _clock(last),
         }
     )
+
+
+def _alert(state: dict) -> dict:
+    title, *lines = (state["detail"] or state["key"]).splitlines()
+    return {
+        "key": state["key"],
+        "title": title,
+        "since": when(state["since"]),
+        "checked_at": when(state["updated_at"]),
+        "emailed": bool(state["notified"]),
+        "detail": lines,
+    }
+
+
+def _clock(last: dict | None) -> dict:
+    """The collector's clock against KAMO's Date header, as of the last run."""
+    skew = last.get("clock_skew_seconds") if last else None
+    off = skew is not None and abs(skew) > CLOCK_SKEW_LIMIT
+    return {
+        "skew_seconds": number(skew, 1) if skew is not None else None,
+        "warning": (
+            f"the collector's clock is {abs(skew):.0f} s {'behind' if skew > 0 else 'ahead of'} "
+            "KAMO's; check NTP on the collector's machine"
+            if off
+            else None
+        ),
+    }
 
 
 @bp.get("/imports")

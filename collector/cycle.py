@@ -24,11 +24,9 @@ from collector.parse import (
 from collector.retention import prune_readings
 from collector.runs import INTERRUPTED, finish_run, start_run, status_for
 from shared.models import AGGREGATE_AREA_IDS
-from shared.timeutil import clock_label, now_ts, slot_start
+from shared.timeutil import CLOCK_SKEW_LIMIT, clock_label, now_ts, slot_start
 
 log = logging.getLogger("collector")
-
-CLOCK_SKEW_LIMIT = 120.0  # seconds between our clock and KAMO's Date header
 
 
 @dataclass

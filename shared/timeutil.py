@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 KAMO_ZONE = ZoneInfo("America/Chicago")
+CLOCK_SKEW_LIMIT = 120.0  # seconds between our clock and KAMO's Date header before we warn
 HOUR = 3600
 
 _LABEL = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::00)?\s*$")
@@ -318,3 +319,40 @@ def local_periods(period: str, start: int, end: int, zone: ZoneInfo) -> list[tup
     else:
         raise ValueError(f"unknown period {period!r}")
     return found
+
+
+# --- page labels and chart marks (used by the dashboard) -----------------------------------
+
+
+def local_text(ts: float | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M %Z") -> str | None:
+    """A UTC instant as wall-clock text in `zone`; `%Z` is the zone's own abbreviation at
+    that instant (CST or CDT for America/Chicago), never a fixed one. None stays None."""
+    if ts is None:
+        return None
+    return to_zone(int(ts), zone).strftime(fmt)
+
+
+def zone_names(start: int, end: int, zone: ZoneInfo) -> list[str]:
+    """The abbreviations `zone` uses over [start, end), in order of first use: `['CDT', 'CST']`
+    across the autumn change, `['CST']` in winter."""
+    names: list[str] = []
+    for seg_start, _ in offset_segments(start, max(end, start + 1), zone):
+        name = to_zone(seg_start, zone).strftime("%Z")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def local_hour_marks(start: int, end: int, zone: ZoneInfo, step_hours: int) -> list[int]:
+    """UTC instants in [start, end] that fall on a local whole hour divisible by `step_hours`
+    (0:00, 3:00, ... for 3). Walks UTC hours, so the repeated autumn hour appears twice and
+    the missing spring hour not at all, as a wall clock shows them."""
+    first = int(start) - int(start) % HOUR
+    if first < start:
+        first += HOUR
+    marks = []
+    for ts in range(first, int(end) + 1, HOUR):
+        local = to_zone(ts, zone)
+        if local.minute == 0 and local.hour % step_hours == 0:
+            marks.append(ts)
+    return marks
