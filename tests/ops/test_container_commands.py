@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -185,6 +186,11 @@ def test_api_under_a_sub_path_with_script_name(sample_db, tmp_path):
             image_command("api", "HEALTHCHECK"), cwd=app, env=env, capture_output=True, text=True
         )
         assert check.returncode == 0, check.stderr
+        # The dashboard (once there is one) links inside the prefix only.
+        page = requests.get(f"{base}/", timeout=10)
+        if page.status_code == 200 and page.headers["Content-Type"].startswith("text/html"):
+            links = re.findall(r'(?:href|src|action|data-[a-z-]+)="(/[^"]*)"', page.text)
+            assert links and all(link.startswith("/kamo/") for link in links), links
         # Without the prefix nothing is served: the proxy must pass the path unchanged.
         assert requests.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code != 200
     finally:
