@@ -274,6 +274,16 @@ def gzip_to(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def install_or_explain(candidate: Path, target: Path) -> None:
+    try:
+        install(candidate, target)
+    except sqlite3.Error as exc:
+        raise Failed(
+            f"SQLite could not write {target} ({exc}); it rolls such a copy back, so the "
+            "database should be as it was: check it with `sqlite3 FILE 'PRAGMA integrity_check'`"
+        ) from None
+
+
 def install(candidate: Path, target: Path) -> None:
     """Copy `candidate` into the live file through SQLite's backup API.
 
@@ -620,7 +630,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 refuse_if_collector_runs(loc, "restore.sh", retry, check_lock=False)
                 if exists:
                     say(c, save_current(db, loc.backup_dir, "pre-restore-"))
-                install(candidate, db)
+                install_or_explain(candidate, db)
         except LockHeld as exc:
             raise Refused(f"the collector started meanwhile ({exc})") from None
         finally:
@@ -968,7 +978,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 refuse_if_collector_runs(loc, "migrate.sh import", retry, check_lock=False)
                 if has_data:
                     say(c, save_current(db, loc.backup_dir, "pre-import-"))
-                install(candidate, db)
+                install_or_explain(candidate, db)
         except LockHeld as exc:
             raise Refused(f"the collector started meanwhile ({exc})") from None
         finally:
