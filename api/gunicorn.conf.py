@@ -18,4 +18,5 @@ graceful_timeout = 10
 accesslog = "-"
 errorlog = "-"
 loglevel = _settings.log_level.lower()
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# The client behind a reverse proxy is in X-Forwarded-For; %(h)s is then the proxy.
+access_log_format = '%(h)s %({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
 from api import __version__
@@ -305,4 +305,5 @@ def document() -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(document())
+    # Behind a proxy under a sub-path (SCRIPT_NAME), clients must prefix every path with it.
+    return jsonify({**document(), "servers": [{"url": request.script_root or "/"}]})

@@ -152,9 +152,11 @@ def load_settings(
         r.text("KAMO_BASE_URL", "https://kamofamilyload.kamopower.com/api"),
         ("http", "https"),
     ).rstrip("/")
+    data_dir = Path(r.text("DATA_DIR", "data"))
+    # The database lives in DATA_DIR unless DATABASE_URL says otherwise (default: data/...).
     database_url = _check_url(
         "DATABASE_URL",
-        r.text("DATABASE_URL", "sqlite:///data/kamo_load.db"),
+        r.text("DATABASE_URL", f"sqlite:///{data_dir / 'kamo_load.db'}"),
         ("sqlite", "postgres", "postgresql", "postgresext", "postgresqlext"),
     )
 
@@ -169,7 +171,6 @@ def load_settings(
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("TZ", f"{tz_name!r} is not an IANA time zone name") from None
 
-    data_dir = Path(r.text("DATA_DIR", "data"))
     backup_dir = r.text("BACKUP_DIR")
     return Settings(
         kamo_base_url=base_url,

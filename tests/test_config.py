@@ -95,3 +95,12 @@ def test_dotenv_in_working_directory_is_read(tmp_path):
         timeout=30,
     )
     assert done.returncode == 2 and "TZ" in done.stderr
+
+
+def test_database_follows_data_dir_unless_named():
+    assert load_settings({"DATA_DIR": "/srv/kamo"}, env_file=None).database_url == (
+        "sqlite:////srv/kamo/kamo_load.db"
+    )
+    env = {"DATA_DIR": "/srv/kamo", "DATABASE_URL": "sqlite:///x.db"}
+    named = load_settings(env, env_file=None)
+    assert named.database_url == "sqlite:///x.db"
