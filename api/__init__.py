@@ -67,3 +67,6 @@ def _register_blueprints(app: Flask) -> None:
     for module in (routes_status, routes_load, routes_substations, routes_export, openapi):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(metrics.bp)
+    from api import dashboard
+
+    app.register_blueprint(dashboard.bp)
