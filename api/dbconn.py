@@ -1,14 +1,17 @@
 """Per-request read-only database access (connect on first use, close at teardown).
 
-The API never writes: SQLite is opened with a `mode=ro` URI (shared.db.open_reader).
-Before a request reads, the file must exist and carry exactly the schema version this
-code knows; otherwise the request answers 503 with a message saying what to do.
+The API never writes: SQLite is opened with a `mode=ro` URI, PostgreSQL sessions are
+read-only and pooled, so "close" at teardown returns the connection to the worker's pool
+(shared.db.open_reader). Before a request reads, the database must exist and carry
+exactly the schema version this code knows; otherwise the request answers 503 with a
+message saying what to do.
 """
 
 from __future__ import annotations
 
 from flask import Flask, current_app, g
-from peewee import Database, DatabaseError, InterfaceError, OperationalError
+from peewee import Database, DatabaseError, InterfaceError, OperationalError, ProgrammingError
+from playhouse.pool import MaxConnectionsExceeded
 
 from api.errors import Unavailable
 from shared.db import is_sqlite_url, open_reader, sqlite_path
@@ -44,6 +47,8 @@ def database_problem(app: Flask) -> tuple[Database | None, str | None]:
         db.connect(reuse_if_open=True)
         g.db = db
         version = schema_version(db)
+    except MaxConnectionsExceeded:
+        return None, "database busy: every pooled connection is in use, try again shortly"
     except (OperationalError, InterfaceError, DatabaseError) as exc:
         return None, f"database cannot be read: {exc}"
     if version is None:
@@ -65,11 +70,21 @@ def schema_version(db: Database) -> int | None:
     """The stored schema version; None when the schema table does not exist yet."""
     try:
         row = db.execute_sql("SELECT max(version) FROM schema_version").fetchone()
-    except OperationalError as exc:
-        if "no such table" in str(exc):
+    except (OperationalError, ProgrammingError) as exc:
+        if _missing_table(exc):
             return None
         raise
     return row[0] if row else None
+
+
+def _missing_table(exc: Exception) -> bool:
+    """SQLite says "no such table"; PostgreSQL raises SQLSTATE 42P01 (undefined_table).
+
+    peewee keeps the driver's exception as `orig`. On PostgreSQL the failed statement ran
+    in its own autocommit transaction, so the connection stays usable.
+    """
+    driver = getattr(exc, "orig", None) or exc.__context__
+    return "no such table" in str(exc) or getattr(driver, "pgcode", None) == "42P01"
 
 
 def get_db() -> Database:

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import Database
 
+from api.queries.common import marks
 from shared.timeutil import local_periods
 
 MEMBER_IDS = tuple(range(1, 18))
@@ -21,7 +22,7 @@ def cooperatives(db: Database) -> list[tuple]:
 def current_load(db: Database, area_id: int) -> tuple[int, float] | None:
     """(ts, load_kw) of the newest hour stored for the area."""
     return db.execute_sql(
-        "SELECT ts, load_kw FROM hourly_load WHERE area_id = ? ORDER BY ts DESC LIMIT 1",
+        f"SELECT ts, load_kw FROM hourly_load WHERE area_id = {db.param} ORDER BY ts DESC LIMIT 1",
         (area_id,),
     ).fetchone()
 
@@ -37,15 +38,17 @@ def latest_loads(db: Database) -> list[tuple[int, str, int, float]]:
 
 
 def history(db: Database, area_id: int, start: int, end: int) -> list[tuple[int, float]]:
+    p = db.param
     return db.execute_sql(
-        "SELECT ts, load_kw FROM hourly_load WHERE area_id = ? AND ts >= ? AND ts < ? ORDER BY ts",
+        f"SELECT ts, load_kw FROM hourly_load WHERE area_id = {p} AND ts >= {p} AND ts < {p} "
+        "ORDER BY ts",
         (area_id, start, end),
     ).fetchall()
 
 
 def data_span(db: Database, area_id: int) -> tuple[int | None, int | None]:
     row = db.execute_sql(
-        "SELECT min(ts), max(ts) FROM hourly_load WHERE area_id = ?", (area_id,)
+        f"SELECT min(ts), max(ts) FROM hourly_load WHERE area_id = {db.param}", (area_id,)
     ).fetchone()
     return (row[0], row[1]) if row else (None, None)
 
@@ -79,18 +82,17 @@ def peaks(
 
 
 def stats(db: Database, area_id: int, start: int, end: int) -> dict:
+    p = db.param
+    where = f"FROM hourly_load WHERE area_id = {p} AND ts >= {p} AND ts < {p}"
     row = db.execute_sql(
-        "SELECT count(*), min(load_kw), max(load_kw), avg(load_kw), sum(load_kw) "
-        "FROM hourly_load WHERE area_id = ? AND ts >= ? AND ts < ?",
+        f"SELECT count(*), min(load_kw), max(load_kw), avg(load_kw), sum(load_kw) {where}",
         (area_id, start, end),
     ).fetchone()
     hours, low, high, average, total = row
     at = {}
     for name, order in (("min_at", "load_kw, ts"), ("max_at", "load_kw DESC, ts")):
         found = db.execute_sql(
-            "SELECT ts FROM hourly_load WHERE area_id = ? AND ts >= ? AND ts < ? "
-            f"ORDER BY {order} LIMIT 1",
-            (area_id, start, end),
+            f"SELECT ts {where} ORDER BY {order} LIMIT 1", (area_id, start, end)
         ).fetchone()
         at[name] = found[0] if found else None
     return {
@@ -114,11 +116,10 @@ def loads_at(db: Database, instants: list[int]) -> dict[tuple[int, int], float]:
     """{(area_id, ts): load_kw} of the member areas at the given hours."""
     if not instants:
         return {}
-    marks = ",".join("?" * len(instants))
-    members = ",".join("?" * len(MEMBER_IDS))
     found = db.execute_sql(
         f"SELECT area_id, ts, load_kw FROM hourly_load "
-        f"WHERE area_id IN ({members}) AND ts IN ({marks})",
+        f"WHERE area_id IN ({marks(db, len(MEMBER_IDS))}) AND ts IN ({marks(db, len(instants))}) "
+        "ORDER BY area_id, ts",
         (*MEMBER_IDS, *instants),
     ).fetchall()
     return {(a, ts): kw for a, ts, kw in found}

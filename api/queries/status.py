@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from peewee import Database
 
+from api.queries.common import is_sqlite
+
 RUN_COLUMNS = (
     "id, trigger, request_id, slot_ts, started_at, finished_at, status, areas_total, areas_ok, "
     "load_new, load_revised, load_unchanged, readings_stored, substations_new, area_errors, "
@@ -20,19 +22,20 @@ def runs(
     status: str | None = None,
 ) -> list[dict]:
     """Import runs newest first; keyset pagination on id."""
+    p = db.param
     where, params = [], []
     if before_id is not None:
-        where.append("id < ?")
+        where.append(f"id < {p}")
         params.append(before_id)
     if request_id is not None:
-        where.append("request_id = ?")
+        where.append(f"request_id = {p}")
         params.append(request_id)
     if status is not None:
-        where.append("status = ?")
+        where.append(f"status = {p}")
         params.append(status)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     found = db.execute_sql(
-        f"SELECT {RUN_COLUMNS} FROM import_run {clause} ORDER BY id DESC LIMIT ?",
+        f"SELECT {RUN_COLUMNS} FROM import_run {clause} ORDER BY id DESC LIMIT {p}",
         (*params, limit),
     ).fetchall()
     return [dict(zip(RUN_FIELDS, row, strict=True)) for row in found]
@@ -54,9 +57,12 @@ def last_success(db: Database) -> dict | None:
 
 def runs_since(db: Database, since: float) -> dict[str, int]:
     """{status: count} of runs started at or after `since` (index on started_at)."""
-    # `+status` keeps the planner on the started_at index instead of scanning every run.
+    # `+status` keeps SQLite's planner on the started_at index instead of scanning every
+    # run. PostgreSQL has no unary + for text; its planner goes by statistics anyway.
+    group = "+status" if is_sqlite(db) else "status"
     found = db.execute_sql(
-        "SELECT status, count(*) FROM import_run WHERE started_at >= ? GROUP BY +status",
+        f"SELECT status, count(*) FROM import_run WHERE started_at >= {db.param} "
+        f"GROUP BY {group} ORDER BY status",
         (since,),
     ).fetchall()
     return dict(found)
@@ -64,14 +70,17 @@ def runs_since(db: Database, since: float) -> dict[str, int]:
 
 def runs_by_status(db: Database) -> dict[str, int]:
     return dict(
-        db.execute_sql("SELECT status, count(*) FROM import_run GROUP BY status").fetchall()
+        db.execute_sql(
+            "SELECT status, count(*) FROM import_run GROUP BY status ORDER BY status"
+        ).fetchall()
     )
 
 
 def failed_runs(db: Database, since: float, limit: int) -> list[dict]:
+    p = db.param
     found = db.execute_sql(
-        f"SELECT {RUN_COLUMNS} FROM import_run WHERE started_at >= ? AND status = 'failed' "
-        "ORDER BY started_at DESC LIMIT ?",
+        f"SELECT {RUN_COLUMNS} FROM import_run WHERE started_at >= {p} AND status = 'failed' "
+        f"ORDER BY started_at DESC, id DESC LIMIT {p}",
         (since, limit),
     ).fetchall()
     return [dict(zip(RUN_FIELDS, row, strict=True)) for row in found]
@@ -79,7 +88,7 @@ def failed_runs(db: Database, since: float, limit: int) -> list[dict]:
 
 def kept_counts(db: Database) -> dict[str, int]:
     """Row counts the collector keeps for the big tables."""
-    return dict(db.execute_sql('SELECT "table", rows FROM row_count').fetchall())
+    return dict(db.execute_sql('SELECT "table", rows FROM row_count ORDER BY "table"').fetchall())
 
 
 def small_counts(db: Database) -> dict[str, int]:
@@ -108,19 +117,22 @@ def readings_span(db: Database) -> tuple[int | None, int | None]:
 
 def hours_per_area(db: Database, start: int, end: int) -> list[tuple[int, str, int, int | None]]:
     """(area_id, abbreviation, hours stored in [start, end), oldest hour ever stored)."""
+    p = db.param
     return db.execute_sql(
         "SELECT a.id, a.abbreviation, "
-        "(SELECT count(*) FROM hourly_load WHERE area_id = a.id AND ts >= ? AND ts < ?), "
+        f"(SELECT count(*) FROM hourly_load WHERE area_id = a.id AND ts >= {p} AND ts < {p}), "
         "(SELECT min(ts) FROM hourly_load WHERE area_id = a.id) FROM area a ORDER BY a.id",
         (start, end),
     ).fetchall()
 
 
 def hours_present(db: Database, area_id: int, start: int, end: int) -> list[int]:
+    p = db.param
     return [
         row[0]
         for row in db.execute_sql(
-            "SELECT ts FROM hourly_load WHERE area_id = ? AND ts >= ? AND ts < ? ORDER BY ts",
+            f"SELECT ts FROM hourly_load WHERE area_id = {p} AND ts >= {p} AND ts < {p} "
+            "ORDER BY ts",
             (area_id, start, end),
         ).fetchall()
     ]
