@@ -51,11 +51,39 @@ def open_writer(url: str) -> Database:
 
 
 def open_reader(url: str) -> Database:
-    """A read-only connection. On SQLite, opening a missing file fails rather than creating it."""
+    """A read-only connection. On SQLite, opening a missing file fails rather than creating it.
+
+    On PostgreSQL each session starts with `default_transaction_read_only=on`, passed as a
+    startup option: the server applies it before the first statement, and it stays with the
+    connection through the pool. INSERT, UPDATE, DDL, even BEGIN; INSERT, then fail with
+    "cannot execute ... in a read-only transaction". That guards against mistakes, not
+    against code that switches it off; a role with SELECT rights only is the hard guarantee.
+
+    PostgreSQL readers are pooled (PooledPostgresqlDatabase): a new connection costs a TCP
+    handshake, authentication and a server process, milliseconds per request, where opening
+    a SQLite file costs next to nothing. A sync gunicorn worker serves one request at a
+    time, so it keeps about one connection; the pool allows 4 (for threaded workers) and
+    waits up to 10 s for a free one instead of failing at once. Before handing a connection
+    out it checks it with a round trip, and one opened over 5 minutes ago is closed instead
+    (stale_timeout), so connections to a restarted or failed-over server do not linger.
+    connect_timeout bounds the wait for an unreachable server (a 503, not a hung worker);
+    `application_name` names the sessions in pg_stat_activity. URL query parameters
+    (sslmode=..., options=..., connect_timeout=...) still apply.
+    """
     if is_sqlite_url(url):
         path = sqlite_path(url).resolve()
         uri = f"file:{quote(str(path))}?mode=ro"
         return SqliteDatabase(uri, uri=True, pragmas=READER_PRAGMAS, check_same_thread=False)
+    if url.partition("://")[0].lower().startswith("postgres"):
+        from playhouse.db_url import parse
+        from playhouse.pool import PooledPostgresqlDatabase
+
+        params = parse(url)
+        options = str(params.pop("options", None) or "")
+        params["options"] = f"{options} -c default_transaction_read_only=on".strip()
+        params.setdefault("application_name", "kamo-api")
+        params.setdefault("connect_timeout", 5)
+        return PooledPostgresqlDatabase(max_connections=4, stale_timeout=300, timeout=10, **params)
     return connect_url(url)
 
 
