@@ -7,8 +7,6 @@ tables are the counts the collector keeps (`row_count`), never a COUNT(*) over t
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -16,7 +14,7 @@ from peewee import Database
 
 from api.queries import load as load_q
 from api.queries import status as q
-from shared.db import is_sqlite_url, sqlite_path
+from api.queries.common import database_size
 from shared.heartbeat import STALE_AFTER, collector_state
 from shared.timeutil import HOUR
 
@@ -39,15 +37,6 @@ def collector() -> dict[str, Any]:
         "last_status": beat.get("last_status"),
         "next_poll": beat.get("next_slot") if state == "running" else None,
     }
-
-
-def file_size() -> int | None:
-    """Bytes on disk of the SQLite file and its WAL; None on other databases."""
-    url = current_app.config["DATABASE_URL"]
-    if not is_sqlite_url(url):
-        return None
-    path = sqlite_path(url)
-    return sum(os.path.getsize(p) for p in (path, Path(f"{path}-wal")) if os.path.exists(p)) or None
 
 
 def area_names(db: Database) -> dict[int, tuple[str, str]]:
@@ -138,7 +127,7 @@ def overview(db: Database, now: float) -> dict[str, Any]:
     counts = q.kept_counts(db)
     small = q.small_counts(db)
     readings = counts.get("substation_reading")
-    size = file_size()
+    size = database_size(db).bytes
     load_span, readings_span = q.load_span(db), q.readings_span(db)
     last = q.last_run(db)
     success = q.last_success(db)

@@ -220,6 +220,7 @@ SCHEMAS: dict[str, Any] = {
                     "rows": _t("object", additionalProperties=INT_N),
                     "rows_note": STR,
                     "file_size_bytes": INT_N,
+                    "size_basis": STR,
                     "oldest_load": TIME_N,
                     "newest_load": TIME_N,
                     "oldest_reading": TIME_N,

@@ -9,6 +9,7 @@ from flask import current_app, request
 from peewee import Database
 
 from api.errors import BadParameter
+from api.queries.common import area_row
 from shared.timeutil import HOUR, is_date_only, next_local_midnight, now_ts, parse_query_time
 
 AREA_IDS = range(1, 21)
@@ -60,7 +61,7 @@ def area(db: Database, value: str) -> tuple[int, str]:
     """(id, name) of the area named in the path: 1-20 and known to the database."""
     if not _INT.match(value or "") or int(value) not in AREA_IDS:
         raise BadParameter("area_id", "area_id must be a whole number from 1 to 20")
-    found = db.execute_sql("SELECT id, name FROM area WHERE id = ?", (int(value),)).fetchone()
+    found = area_row(db, int(value))
     if found is None:
         raise BadParameter("area_id", f"area {int(value)} is not known (yet) to this logger")
     return found[0], found[1]

@@ -13,6 +13,7 @@ from api.dbconn import get_db
 from api.export import FORMATS, batched, stream
 from api.present import when
 from api.queries import export as q
+from api.queries.common import area_row
 from shared.db import open_reader
 from shared.timeutil import to_zone
 
@@ -27,7 +28,7 @@ def _area(db, value: str) -> tuple[int | None, str]:
     if value == "all":
         return None, "all"
     area_id = params.area_id(db, value)
-    abbr = db.execute_sql("SELECT abbreviation FROM area WHERE id = ?", (area_id,)).fetchone()[0]
+    abbr = area_row(db, area_id)[2]
     return area_id, _UNSAFE.sub("_", abbr) or str(area_id)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Blueprint, current_app, jsonify
 from werkzeug.wrappers import Response
 
@@ -13,7 +11,7 @@ from api.dbconn import database_problem, get_db
 from api.present import number, run_dict, when
 from api.queries import alerts as alerts_q
 from api.queries import status as q
-from shared.db import is_sqlite_url, sqlite_path
+from api.queries.common import database_size
 from shared.heartbeat import collector_state
 from shared.timeutil import CLOCK_SKEW_LIMIT, HOUR, now_ts
 from shared.triggers import REQUEST_ID, write_trigger
@@ -50,16 +48,6 @@ def health() -> Response:
     response = jsonify(body)
     response.status_code = 200 if problem is None else 503
     return response
-
-
-def _file_size() -> int | None:
-    url = current_app.config["DATABASE_URL"]
-    if not is_sqlite_url(url):
-        return None
-    path = sqlite_path(url)
-    return sum(
-        os.path.getsize(p) for p in (path, path.with_name(path.name + "-wal")) if os.path.exists(p)
-    )
 
 
 def _rate(counts: dict[str, int]) -> dict:
@@ -113,6 +101,7 @@ def status() -> Response:
     counts = q.kept_counts(db)
     load_span, readings_span = q.load_span(db), q.readings_span(db)
     last, success = q.last_run(db), q.last_success(db)
+    size = database_size(db)
     return jsonify(
         {
             "version": __version__,
@@ -130,7 +119,8 @@ def status() -> Response:
                 },
                 "rows_note": "hourly_load and substation_reading are counts the collector "
                 "keeps as it writes",
-                "file_size_bytes": _file_size(),
+                "file_size_bytes": size.bytes,
+                "size_basis": size.basis,
                 "oldest_load": when(load_span[0]),
                 "newest_load": when(load_span[1]),
                 "oldest_reading": when(readings_span[0]),
