@@ -7,7 +7,6 @@ same pinned simulator runs, then the same API code serves both.
 
 from __future__ import annotations
 
-import inspect
 import os
 import secrets
 import subprocess
@@ -22,7 +21,7 @@ from typing import Any, NamedTuple
 import pytest
 from flask import Flask
 
-from api import create_app, params, routes_export
+from api import create_app
 
 from sim_process import SimProcess, control
 
@@ -46,22 +45,6 @@ RUNS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("2026-11-26T17:43:00Z", {"fault": "http404", "fault_areas": None}),
 )
 API_NOW = "2026-11-26T17:45:00Z"  # the API's clock while the endpoints are compared
-
-
-def area_lookup_is_portable() -> bool:
-    """Whether the area lookups in api/params.py and api/routes_export.py (outside the
-    query modules) use `db.param`. While they hold SQLite's `?`, every endpoint with an
-    area id in its path answers 500 on PostgreSQL."""
-    sources = inspect.getsource(params.area) + inspect.getsource(routes_export._area)
-    return "= ?" not in sources
-
-
-# Marks the tests that need those lookups; strict, so it must go once they are converted.
-AREA_PENDING = pytest.mark.xfail(
-    not area_lookup_is_portable(),
-    reason="api/params.py area() and api/routes_export.py _area() still use '?' placeholders",
-    strict=True,
-)
 
 
 class Filled(NamedTuple):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from pg_support import AREA_PENDING, Filled, make_app
+from pg_support import Filled, make_app
 
 from api.queries import export
 from api.queries.common import database_size
@@ -50,7 +50,6 @@ def _fill_tricky(url: str) -> None:
             bind(previous)
 
 
-@AREA_PENDING
 def test_substation_names_come_in_the_same_order(empty_pg: str, tmp_path: Path) -> None:
     sqlite_url = f"sqlite:///{tmp_path / 'kamo.db'}"
     for url in (sqlite_url, empty_pg):

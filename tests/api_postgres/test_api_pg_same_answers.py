@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from pg_support import API_KEY, AREA_PENDING, Filled
+from pg_support import API_KEY, Filled
 
 from shared.db import open_reader
 
@@ -100,12 +100,6 @@ def _groups() -> dict[str, list[str]]:
 
 
 GROUPS = _groups()
-# Families that need no area lookup by path id run as they are; the others wait for it.
-WITHOUT_AREA_LOOKUP = (
-    "status-and-imports",
-    "cooperatives-and-coincident-peaks",
-    "exports-of-all-areas",
-)
 
 
 def _normalise(value: Any) -> Any:
@@ -168,15 +162,11 @@ def _compare(urls: list[str], sqlite_client: FlaskClient, pg_client: FlaskClient
     assert not differences, f"{len(differences)} of {len(urls)} differ:\n" + "\n".join(differences)
 
 
-@pytest.mark.parametrize(
-    "group",
-    [g if g in WITHOUT_AREA_LOOKUP else pytest.param(g, marks=AREA_PENDING) for g in GROUPS],
-)
+@pytest.mark.parametrize("group", list(GROUPS))
 def test_same_answers(group: str, sqlite_client: FlaskClient, pg_client: FlaskClient) -> None:
     _compare(GROUPS[group], sqlite_client, pg_client)
 
 
-@AREA_PENDING
 def test_same_history_of_one_substation(sqlite_client: FlaskClient, pg_client: FlaskClient) -> None:
     urls = []
     for area in SUBSTATION_AREAS[:4]:
