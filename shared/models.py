@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    BigIntegerField,
     BooleanField,
     CompositeKey,
     DoubleField,
@@ -18,6 +19,11 @@ from peewee import (
 )
 
 from shared.db import database
+
+
+class EpochField(BigIntegerField):
+    """UTC epoch seconds. 64-bit so PostgreSQL's INTEGER does not end in 2038 (on SQLite
+    every INTEGER is already up to 8 bytes, stored in as few as the value needs)."""
 
 
 class BaseModel(Model):
@@ -42,10 +48,10 @@ class HourlyLoad(BaseModel):
     """One row per (area, hour); `ts` is the UTC instant KAMO's label names."""
 
     area_id = IntegerField()
-    ts = IntegerField()
+    ts = EpochField()
     load_kw = DoubleField()
-    first_seen = IntegerField()
-    last_changed = IntegerField()
+    first_seen = EpochField()
+    last_changed = EpochField()
     revisions = IntegerField(default=0)
 
     class Meta:
@@ -58,8 +64,8 @@ class Substation(BaseModel):
     id = AutoField()
     area_id = IntegerField()
     name = TextField()
-    first_seen = IntegerField()
-    last_seen = IntegerField()
+    first_seen = EpochField()
+    last_seen = EpochField()
 
     class Meta:
         table_name = "substation"
@@ -74,7 +80,7 @@ class SubstationReading(BaseModel):
     otherwise `pf_exact` holds the float. Read it through `reading_pf()`.
     """
 
-    ts = IntegerField()
+    ts = EpochField()
     substation_id = IntegerField()
     kw = DoubleField()
     kvar = DoubleField()
@@ -95,7 +101,7 @@ class ImportRun(BaseModel):
     id = AutoField()
     trigger = TextField()  # scheduled | manual | startup
     request_id = TextField(null=True, index=True)
-    slot_ts = IntegerField()
+    slot_ts = EpochField()
     started_at = DoubleField()
     finished_at = DoubleField(null=True)
     status = TextField(index=True)  # running | success | partial | failed
@@ -167,7 +173,7 @@ class SubstationHourly(BaseModel):
     """
 
     area_id = IntegerField()
-    ts = IntegerField()  # start of the UTC hour
+    ts = EpochField()  # start of the UTC hour
     substation_id = IntegerField()
     samples = IntegerField()
     kw_min = DoubleField()
@@ -189,7 +195,7 @@ class RollupState(BaseModel):
     """How far a rollup is built: every hour before `built_until` (UTC epoch) is final."""
 
     name = TextField(primary_key=True)
-    built_until = IntegerField()
+    built_until = EpochField()
 
     class Meta:
         table_name = "rollup_state"

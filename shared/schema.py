@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from peewee import Database, OperationalError, ProgrammingError
+from peewee import Database, OperationalError, ProgrammingError, SqliteDatabase
 
 from shared.models import ALL_MODELS, RowCount, SchemaVersion
 
@@ -35,11 +35,32 @@ def _v3_alerts(db: Database) -> None:
     db.create_tables([AlertState], safe=True)
 
 
+EPOCH_COLUMNS = {
+    "hourly_load": ("ts", "first_seen", "last_changed"),
+    "substation": ("first_seen", "last_seen"),
+    "substation_reading": ("ts",),
+    "import_run": ("slot_ts",),
+    "substation_hourly": ("ts",),
+    "rollup_state": ("built_until",),
+}
+
+
+def _v4_epoch_bigint(db: Database) -> None:
+    """Epoch columns to 64 bits on PostgreSQL (its INTEGER ends in 2038). SQLite already
+    stores any INTEGER in up to 8 bytes, so there is nothing to change there."""
+    if isinstance(db, SqliteDatabase):
+        return
+    for table, columns in EPOCH_COLUMNS.items():
+        changes = ", ".join(f'ALTER COLUMN "{c}" TYPE BIGINT' for c in columns)
+        db.execute_sql(f'ALTER TABLE "{table}" {changes}')
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
     2: _v2_rollups,
     3: _v3_alerts,
+    4: _v4_epoch_bigint,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -10,6 +10,8 @@ import secrets
 
 import pytest
 
+from shared.schema import SCHEMA_VERSION
+
 from sim_process import control
 from support import collector_env, run_collector
 
@@ -54,5 +56,11 @@ def test_once_on_postgresql(simulator, tmp_path, pg_url):
         assert cur.fetchone()[0] == subs > 250
         cur.execute("select status from import_run order by id")
         assert [r[0] for r in cur.fetchall()] == ["success", "success"]
-        cur.execute("select version from schema_version")
-        assert cur.fetchone()[0] >= 1
+        cur.execute("select max(version) from schema_version")
+        assert cur.fetchone()[0] == SCHEMA_VERSION
+        # Epoch seconds must outlive 2038 on PostgreSQL too.
+        cur.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where column_name in ('ts', 'slot_ts', 'first_seen', 'last_seen', 'built_until')"
+        )
+        assert {row[2] for row in cur.fetchall()} == {"bigint"}
