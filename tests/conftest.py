@@ -10,6 +10,7 @@ import pytest
 from shared.db import bind, open_writer
 from shared.schema import migrate
 
+from pg_throwaway import postgres_or_skip, throwaway_database
 from sim_process import SimProcess, start_simulator
 
 
@@ -33,3 +34,14 @@ def simulator() -> Iterator[SimProcess]:
     """One simulator per test module; tests that change its settings reset them."""
     with start_simulator("--quiet") as sim:
         yield sim
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """The URL of a throwaway PostgreSQL database for one test (see pg_throwaway)."""
+    admin = postgres_or_skip()
+    try:
+        with throwaway_database(admin) as url:
+            yield url
+    finally:
+        admin.close()

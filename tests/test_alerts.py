@@ -7,7 +7,6 @@ import sys
 import time
 
 import pytest
-from smtp_support import start_smtp
 
 from collector.alerts import FROZEN_POLLS, Alerter
 from collector.notify import Mail, NotifyError, send_mail
@@ -25,6 +24,7 @@ from shared.models import (
 )
 
 from sim_process import control, free_port
+from smtp_support import start_smtp
 from support import REPO_ROOT, collector_env
 
 

@@ -5,35 +5,23 @@ Skips on a laptop without PostgreSQL; under CI (REQUIRE_POSTGRES=1) it must run.
 
 from __future__ import annotations
 
-import os
-import secrets
-
 import pytest
 
 from shared.schema import SCHEMA_VERSION
 
+from pg_throwaway import postgres_or_skip, throwaway_database
 from sim_process import control
 from support import collector_env, run_collector
-
-PG_ADMIN = dict(host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3)
 
 
 @pytest.fixture
 def pg_url():
     psycopg2 = pytest.importorskip("psycopg2")
+    admin = postgres_or_skip()
     try:
-        admin = psycopg2.connect(**PG_ADMIN)
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {exc}")
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
-    admin.autocommit = True
-    name = f"kamo_test_{secrets.token_hex(4)}"
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}", psycopg2
+        with throwaway_database(admin) as url:
+            yield url, psycopg2
     finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
 
 

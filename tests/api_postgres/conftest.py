@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import time_machine
 from flask.testing import FlaskClient
-from pg_support import API_NOW, RUNS, Filled, fill_both, make_app, postgres_or_skip
-from pg_support import throwaway_database as _throwaway
+from pg_support import API_NOW, RUNS, Filled, fill_both, make_app
 
+from pg_throwaway import postgres_or_skip
+from pg_throwaway import throwaway_database as _throwaway
 from sim_process import start_simulator
 
 
@@ -28,7 +29,7 @@ def pg_admin() -> Iterator[Any]:
 def filled(pg_admin: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
     work = tmp_path_factory.mktemp("api_pg")
     sqlite_url = f"sqlite:///{work / 'kamo.db'}"
-    with _throwaway(pg_admin) as pg_url:
+    with _throwaway(pg_admin, prefix="kamo_apitest", icu=True) as pg_url:
         with start_simulator("--quiet", "--now", RUNS[0][0]) as sim:
             fill_both(sim, sqlite_url, pg_url, work)
         api_dir = work / "api"
@@ -56,5 +57,5 @@ def api_now() -> Iterator[None]:
 @pytest.fixture
 def empty_pg(pg_admin: Any) -> Iterator[str]:
     """A database with no schema at all."""
-    with _throwaway(pg_admin) as url:
+    with _throwaway(pg_admin, prefix="kamo_apitest", icu=True) as url:
         yield url

@@ -8,17 +8,13 @@ same pinned simulator runs, then the same API code serves both.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pytest
 from flask import Flask
 
 from api import create_app
@@ -27,8 +23,6 @@ from sim_process import SimProcess, control
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PINNED_COLLECTOR = Path(__file__).with_name("pinned_collector.py")
-PG_ADMIN = dict(host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3)
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 API_KEY = "pg-test-key-0123456789"
 TZ = "America/Chicago"
 
@@ -53,46 +47,6 @@ class Filled(NamedTuple):
     sqlite_url: str
     pg_url: str
     api_data_dir: Path
-
-
-def postgres_or_skip() -> Any:
-    """An autocommit admin connection to the server's `test` database.
-
-    Skips when PostgreSQL is unreachable, unless REQUIRE_POSTGRES=1 (CI), where it fails.
-    """
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(**PG_ADMIN)
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {exc}")
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
-    admin.autocommit = True
-    return admin
-
-
-@contextmanager
-def throwaway_database(admin: Any) -> Iterator[str]:
-    """A new, empty database; yields its URL and drops it afterwards.
-
-    It sorts text by en-US rules (ICU) where the server has ICU, as most installations do
-    with their default locale: a C-collated test database would hide an ORDER BY on names
-    that comes out differently from SQLite's bytewise order.
-    """
-    name = f"kamo_apitest_{secrets.token_hex(4)}"
-    with admin.cursor() as cur:
-        try:
-            cur.execute(
-                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
-                "LOCALE 'C.UTF-8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
-            )
-        except Exception:  # a server without ICU: its default collation will do
-            cur.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def epoch(instant: str) -> float:

@@ -6,9 +6,7 @@ Skips without PostgreSQL on 127.0.0.1:5432, unless REQUIRE_POSTGRES=1 (CI): then
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,44 +14,29 @@ import pytest
 from dash_support import check_ok, history_clocks, make_app, text_of
 from flask.testing import FlaskClient
 
+from pg_throwaway import postgres_or_skip, throwaway_database
 from sim_process import control, start_simulator
 from support import collector_env, run_collector
-
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(
-            host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3
-        )
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {exc}")
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
-    admin.autocommit = True
-    name = f"kamo_dashtest_{secrets.token_hex(4)}"
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    url = f"{SERVER}/{name}"
+    admin = postgres_or_skip()
     work = tmp_path_factory.mktemp("dash-pg")
     clocks = history_clocks(36)
     try:
-        with start_simulator("--quiet", "--now", clocks[0]) as sim:
-            for index, clock in enumerate(clocks):
-                fault = {"fault": "http500", "fault_areas": [7]} if index == 1 else {}
-                control(sim.base_url, now=clock, **(fault or {"fault": None}))
-                env = collector_env(sim.base_url, work, DATABASE_URL=url)
-                env = {k: v for k, v in env.items() if not k.startswith("API_")}
-                check_ok(run_collector(env, "once"))
-        yield url
+        with throwaway_database(admin, prefix="kamo_dashtest") as url:
+            with start_simulator("--quiet", "--now", clocks[0]) as sim:
+                for index, clock in enumerate(clocks):
+                    fault = {"fault": "http500", "fault_areas": [7]} if index == 1 else {}
+                    control(sim.base_url, now=clock, **(fault or {"fault": None}))
+                    env = collector_env(sim.base_url, work, DATABASE_URL=url)
+                    env = {k: v for k, v in env.items() if not k.startswith("API_")}
+                    check_ok(run_collector(env, "once"))
+            yield url
     finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
 
 

@@ -142,28 +142,6 @@ def test_usage(tmp_path):
         assert "usage:" in result.stderr
 
 
-PG_ADMIN = dict(host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3)
-
-
-@pytest.fixture
-def pg_database():
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(**PG_ADMIN)
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {exc}")
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
-    admin.autocommit = True
-    name = f"kamo_ops_{secrets.token_hex(4)}"
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-
 @pytest.mark.postgres
 def test_round_trip_through_postgresql(sample_db, tmp_path, pg_database):
     dump = export(sample_db, tmp_path)
