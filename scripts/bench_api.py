@@ -18,7 +18,6 @@ import shlex
 import shutil
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench_latency import measure_urls  # noqa: E402
 
 LOADGEN_C = r"""
 #include <arpa/inet.h>
@@ -101,34 +102,7 @@ def latency_cases(db_path: Path) -> list[tuple[str, str, float]]:
 
 
 def measure_latency(db_path: Path, repeat: int) -> list[dict]:
-    from api import create_app
-
-    app = create_app(
-        {"DATABASE_URL": f"sqlite:///{db_path.resolve()}", "DATA_DIR": str(db_path.parent)}
-    )
-    client = app.test_client()
-    results = []
-    for label, url, target in latency_cases(db_path):
-        for _ in range(3):  # warm the page cache and the code paths
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
-        samples = []
-        for _ in range(repeat):
-            began = time.perf_counter()
-            client.get(url).get_data()
-            samples.append((time.perf_counter() - began) * 1000)
-        samples.sort()
-        results.append(
-            {
-                "label": label,
-                "p50": statistics.median(samples),
-                "p95": samples[max(0, int(len(samples) * 0.95) - 1)],
-                "min": samples[0],
-                "max": samples[-1],
-                "target": target,
-            }
-        )
-    return results
+    return measure_urls(db_path, latency_cases(db_path), repeat)
 
 
 def _free_port() -> int:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench_latency import measure_urls  # noqa: E402
 
 # (label, url, target p95 in ms; None for figures shown without a target)
 CASES = [
@@ -33,35 +33,7 @@ CASES = [
 
 
 def measure(db_path: Path, repeat: int) -> list[dict]:
-    from api import create_app
-
-    app = create_app(
-        {"DATABASE_URL": f"sqlite:///{db_path.resolve()}", "DATA_DIR": str(db_path.parent)}
-    )
-    client = app.test_client()
-    results = []
-    for label, url, target in CASES:
-        for _ in range(3):  # warm the page cache, the templates and the code paths
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
-        samples = []
-        for _ in range(repeat):
-            began = time.perf_counter()
-            client.get(url).get_data()
-            samples.append((time.perf_counter() - began) * 1000)
-        samples.sort()
-        results.append(
-            {
-                "label": label,
-                "p50": statistics.median(samples),
-                "p95": samples[max(0, int(len(samples) * 0.95) - 1)],
-                "min": samples[0],
-                "max": samples[-1],
-                "target": target,
-                "bytes": len(response.get_data()),
-            }
-        )
-    return results
+    return measure_urls(db_path, CASES, repeat)
 
 
 def main(argv: list[str] | None = None) -> int:
