@@ -167,9 +167,14 @@ def frozen_areas(settings: Settings) -> list[Condition]:
 
 
 def disk_path(settings: Settings) -> Path:
+    """The folder of the SQLite file (DATA_DIR on PostgreSQL), or its nearest existing parent."""
     if is_sqlite_url(settings.database_url):
-        return sqlite_path(settings.database_url).resolve().parent
-    return settings.data_dir.resolve()
+        path = sqlite_path(settings.database_url).resolve().parent
+    else:
+        path = settings.data_dir.resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def low_disk(settings: Settings, now: float) -> Condition | None:

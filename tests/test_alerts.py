@@ -35,18 +35,26 @@ def smtp():
     controller.stop()
 
 
-def settings_for(port: int, **extra: str):
-    env = {
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(port),
-        "SMTP_SECURITY": "none",
-        "NOTIFICATION_EMAIL": "ops@coop.test",
-        "SMTP_FROM": "logger@coop.test",
-        "ALERT_AFTER_FAILURES": "3",
-        "LOW_DISK_MB": "1",
-        **extra,
-    }
-    return load_settings(env, env_file=None)
+@pytest.fixture
+def settings_for(db_url):
+    """Settings for the SMTP server on `port`, pointing at this test's database (whose
+    folder is what the disk check measures)."""
+
+    def make(port: int, **extra: str):
+        env = {
+            "DATABASE_URL": db_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(port),
+            "SMTP_SECURITY": "none",
+            "NOTIFICATION_EMAIL": "ops@coop.test",
+            "SMTP_FROM": "logger@coop.test",
+            "ALERT_AFTER_FAILURES": "3",
+            "LOW_DISK_MB": "1",
+            **extra,
+        }
+        return load_settings(env, env_file=None)
+
+    return make
 
 
 def add_run(status: str, errors: dict | None = None, started: float | None = None, message=None):
@@ -60,7 +68,7 @@ def add_run(status: str, errors: dict | None = None, started: float | None = Non
 
 
 @pytest.mark.parametrize("mode", ["none", "starttls", "ssl"])
-def test_send_mail_in_every_security_mode(tmp_path, monkeypatch, mode):
+def test_send_mail_in_every_security_mode(tmp_path, monkeypatch, mode, settings_for):
     controller, inbox, port = start_smtp(mode, tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # trust the test CA
     try:
@@ -75,7 +83,7 @@ def test_send_mail_in_every_security_mode(tmp_path, monkeypatch, mode):
     assert "<p>one &lt;b&gt;</p>" in msg.get_body(("html",)).get_content()
 
 
-def test_starttls_refuses_an_untrusted_certificate(tmp_path):
+def test_starttls_refuses_an_untrusted_certificate(tmp_path, settings_for):
     controller, inbox, port = start_smtp("starttls", tmp_path)
     try:
         with pytest.raises(NotifyError, match="CERTIFICATE_VERIFY_FAILED"):
@@ -86,7 +94,7 @@ def test_starttls_refuses_an_untrusted_certificate(tmp_path):
     assert inbox.messages == []
 
 
-def test_one_alert_after_n_failures_then_one_recovery(writer_db, smtp):
+def test_one_alert_after_n_failures_then_one_recovery(writer_db, smtp, settings_for):
     inbox, port = smtp
     s = settings_for(port)
     add_run("success")
@@ -116,7 +124,7 @@ def test_one_alert_after_n_failures_then_one_recovery(writer_db, smtp):
     assert AlertState.get(AlertState.key == "failures").active is False
 
 
-def test_below_the_threshold_nothing_is_sent(writer_db, smtp):
+def test_below_the_threshold_nothing_is_sent(writer_db, smtp, settings_for):
     inbox, port = smtp
     add_run("success")
     add_run("failed")
@@ -125,7 +133,7 @@ def test_below_the_threshold_nothing_is_sent(writer_db, smtp):
     assert inbox.messages == []
 
 
-def test_failing_smtp_is_logged_and_retried(writer_db, smtp, caplog):
+def test_failing_smtp_is_logged_and_retried(writer_db, smtp, caplog, settings_for):
     inbox, port = smtp
     for _ in range(3):
         add_run("failed")
@@ -138,7 +146,7 @@ def test_failing_smtp_is_logged_and_retried(writer_db, smtp, caplog):
     assert AlertState.get(AlertState.key == "failures").notified is True
 
 
-def test_repeated_partial_runs_for_one_area_alert(writer_db, smtp):
+def test_repeated_partial_runs_for_one_area_alert(writer_db, smtp, settings_for):
     inbox, port = smtp
     for _ in range(3):
         add_run("partial", {"12": "arealoadtable: missing 'name'", "3": "timeout"})
@@ -148,7 +156,7 @@ def test_repeated_partial_runs_for_one_area_alert(writer_db, smtp):
     assert subjects == ["[KAMO Load Logger] ALERT: area 12 failing in every poll"]
 
 
-def test_stale_hourly_load_alerts(writer_db, smtp):
+def test_stale_hourly_load_alerts(writer_db, smtp, settings_for):
     inbox, port = smtp
     now = time.time()
     HourlyLoad.create(area_id=20, ts=int(now) - 4 * 3600, load_kw=1.0,
@@ -166,7 +174,7 @@ def _readings(slots, values):
                                  quality=False, quality_now=False)  # fmt: skip
 
 
-def test_frozen_substations_alert(writer_db, smtp):
+def test_frozen_substations_alert(writer_db, smtp, settings_for):
     inbox, port = smtp
     slots = [1_795_000_000 + 300 * i for i in range(FROZEN_POLLS)]
     _readings(slots, [100.0] * FROZEN_POLLS)
@@ -176,7 +184,7 @@ def test_frozen_substations_alert(writer_db, smtp):
     ]
 
 
-def test_changing_substations_do_not_alert(writer_db, smtp):
+def test_changing_substations_do_not_alert(writer_db, smtp, settings_for):
     inbox, port = smtp
     slots = [1_795_000_000 + 300 * i for i in range(FROZEN_POLLS)]
     _readings(slots, [100.0] * (FROZEN_POLLS - 1) + [101.0])
@@ -184,7 +192,7 @@ def test_changing_substations_do_not_alert(writer_db, smtp):
     assert inbox.messages == []
 
 
-def test_low_disk_alerts(writer_db, smtp):
+def test_low_disk_alerts(writer_db, smtp, settings_for):
     inbox, port = smtp
     Alerter(settings_for(port, LOW_DISK_MB="10000000")).check()
     assert [m["Subject"] for m in inbox.messages] == ["[KAMO Load Logger] ALERT: low disk space"]
@@ -263,3 +271,10 @@ def test_daemon_alerts_on_an_outage_and_recovers(simulator, tmp_path, smtp):
         d.stop()
     assert "ALERT: collection failing (2 cycles)" in inbox.messages[0]["Subject"]
     assert "RECOVERED: collection failing" in inbox.messages[1]["Subject"]
+
+
+def test_disk_is_measured_where_the_database_will_be(tmp_path):
+    from collector.alerts import disk_path
+
+    s = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path}/not/yet/kamo.db"}, env_file=None)
+    assert disk_path(s) == tmp_path.resolve()  # nearest existing folder, no crash
