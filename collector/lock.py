@@ -44,7 +44,7 @@ def writer_lock(path: Path) -> Iterator[None]:
 def lock_is_held(path: Path) -> bool:
     """True while some process holds the writer lock (used by scripts and tests)."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDONLY)  # flock needs no write access: readers can test it
     except FileNotFoundError:
         return False
     try:

@@ -4,7 +4,6 @@ whether the collector is running, and the user's confirmation."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import sqlite3
 import sys
 import time
@@ -103,7 +102,7 @@ def collector_running(loc: Location, check_lock: bool = True) -> str | None:
     """Why we think the collector is running, or None. check_lock=False while we hold the
     lock ourselves (a second flock from this process would see our own)."""
     lock = loc.settings.lock_path
-    if check_lock and lock_held(lock):
+    if check_lock and lock_is_held(lock):
         pid = ""
         with contextlib.suppress(OSError):
             pid = lock.read_text().strip()
@@ -116,20 +115,6 @@ def collector_running(loc: Location, check_lock: bool = True) -> str | None:
             f"(a heartbeat counts as stopped after {STALE_AFTER:.0f} s)"
         )
     return None
-
-
-def lock_held(lock: Path) -> bool:
-    try:
-        return lock_is_held(lock)
-    except PermissionError:
-        # lock_is_held opens the lock for writing; a user who may only read it (the file is
-        # the container user's) can still test it, as flock needs no write access.
-        with lock.open("rb") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-        return False  # closing the file let go of the lock
 
 
 @dataclass(frozen=True)
