@@ -23,7 +23,7 @@ from collector.parse import (
 )
 from collector.retention import prune_readings
 from collector.runs import INTERRUPTED, finish_run, start_run, status_for
-from shared.models import AGGREGATE_AREA_IDS
+from shared.models import AGGREGATE_AREA_IDS, ImportRun
 from shared.timeutil import CLOCK_SKEW_LIMIT, clock_label, now_ts, slot_start
 
 log = logging.getLogger("collector")
@@ -109,8 +109,7 @@ class Cycle:
                 finish_run(run, status="failed", message=INTERRUPTED)
             raise
         except Exception as exc:  # a bug: record it so the run never stays "running"
-            with self.db.atomic():
-                finish_run(run, status="failed", message=f"error: {type(exc).__name__}: {exc}")
+            self._record_crash(run, exc)
             raise
 
         skew = measure_clock_skew(fetched)
@@ -119,19 +118,23 @@ class Cycle:
             warnings.append(f"clock: this machine's clock is {abs(skew):.0f} s {side} KAMO's")
         ok = len(data.loads)
         status = status_for(ok, len(areas)) if areas else "failed"
-        with self.db.atomic():
-            counters = store_cycle(data, int(started))
-            pruned = prune_readings(self.retention_days, slot)
-            finish_run(
-                run,
-                status=status,
-                areas_total=len(areas),
-                areas_ok=ok,
-                counters=counters,
-                area_errors=errors,
-                warnings=warnings,
-                clock_skew_seconds=skew,
-            )
+        try:
+            with self.db.atomic():
+                counters = store_cycle(data, int(started))
+                pruned = prune_readings(self.retention_days, slot)
+                finish_run(
+                    run,
+                    status=status,
+                    areas_total=len(areas),
+                    areas_ok=ok,
+                    counters=counters,
+                    area_errors=errors,
+                    warnings=warnings,
+                    clock_skew_seconds=skew,
+                )
+        except Exception as exc:  # the data transaction rolled back (disk full, locked, ...)
+            self._record_crash(run, exc)
+            raise
         result = CycleResult(
             run_id=run.id,
             status=status,
@@ -150,14 +153,19 @@ class Cycle:
             log.info("removed %d raw readings older than %d days", pruned, self.retention_days)
         return result
 
+    def _record_crash(self, run: ImportRun, exc: Exception) -> None:
+        """Close the run as failed, best effort: the database itself may be what failed."""
+        try:
+            with self.db.atomic():
+                finish_run(run, status="failed", message=f"error: {type(exc).__name__}: {exc}")
+        except Exception as again:
+            log.error("could not record run %s as failed: %s", run.id, again)
+
     def _fetch_areas(
         self, areas: list[AreaInfo], slot: int, errors: dict[str, str], warnings: list[str]
     ) -> tuple[CycleData, list[Fetched]]:
-        paths = {}
-        for area in areas:
-            paths[f"areagrid/{area.id}"] = area.id
-            if area.id not in AGGREGATE_AREA_IDS:
-                paths[f"arealoadtable/{area.id}"] = area.id
+        paths = [f"areagrid/{a.id}" for a in areas]
+        paths += [f"arealoadtable/{a.id}" for a in areas if a.id not in AGGREGATE_AREA_IDS]
         outcomes = self.client.get_many(paths)
         fetched = [o for o in outcomes.values() if isinstance(o, Fetched)]
         data = CycleData(slot_ts=slot, areas=areas)
