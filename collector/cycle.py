@@ -118,6 +118,8 @@ class Cycle:
             warnings.append(f"clock: this machine's clock is {abs(skew):.0f} s {side} KAMO's")
         ok = len(data.loads)
         status = status_for(ok, len(areas)) if areas else "failed"
+        # What the run row records and the caller gets back, stated once.
+        outcome = {"areas_total": len(areas), "areas_ok": ok, "area_errors": errors}
         try:
             with self.db.atomic():
                 counters = store_cycle(data, int(started))
@@ -125,12 +127,10 @@ class Cycle:
                 finish_run(
                     run,
                     status=status,
-                    areas_total=len(areas),
-                    areas_ok=ok,
                     counters=counters,
-                    area_errors=errors,
                     warnings=warnings,
                     clock_skew_seconds=skew,
+                    **outcome,
                 )
         except Exception as exc:  # the data transaction rolled back (disk full, locked, ...)
             self._record_crash(run, exc)
@@ -140,12 +140,10 @@ class Cycle:
             status=status,
             started_at=started,
             duration=run.finished_at - started,
-            areas_ok=ok,
-            areas_total=len(areas),
             counters=counters,
-            area_errors=errors,
             warnings=warnings,
             clock_skew=skew,
+            **outcome,
         )
         for warning in warnings:
             log.warning(warning)
