@@ -200,12 +200,18 @@ def test_compose_services_volume_and_dependencies():
 
 
 def test_entrypoint_runs_the_command_directly_when_not_root(tmp_path):
-    entrypoint = REPO / "docker" / "entrypoint.sh"
+    # A copy in an open folder: the checkout may sit in a 0700 folder out of the user's reach.
+    shared = Path(tempfile.mkdtemp(prefix="kamo-entry-"))
+    os.chmod(shared, 0o755)
+    entrypoint = shared / "entrypoint.sh"
+    shutil.copyfile(REPO / "docker" / "entrypoint.sh", entrypoint)
+    os.chmod(entrypoint, 0o755)
     assert subprocess.run(["bash", "-n", str(entrypoint)]).returncode == 0
     command = ["bash", str(entrypoint), "sh", "-c", "echo ran as $(id -u)"]
     if os.geteuid() == 0:
         command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
     result = subprocess.run(command, capture_output=True, text=True, cwd=tempfile.gettempdir())
+    shutil.rmtree(shared, ignore_errors=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"ran as {65534 if os.geteuid() == 0 else os.geteuid()}"
 
@@ -262,15 +268,24 @@ def test_scripts_run_by_docker_exec_as_root_drop_to_puid(sample_db):
     """`docker exec kamo-collector /app/scripts/backup.sh` runs as root: the script goes
     through the entrypoint, so the backups belong to PUID:PGID, not to root."""
     work = Path(tempfile.mkdtemp(prefix="kamo-exec-"))
+    repo_mode = REPO.stat().st_mode & 0o777
     try:
         etc = work / "etc"
         shutil.copytree("/etc", etc, symlinks=True)
         data = work / "data"
         data.mkdir()
         shutil.copyfile(sample_db, data / "kamo_load.db")
+        # Inside the namespace the checkout is bind-mounted at an open path, as /app is in the
+        # image: a clone may sit below (or be) a 0700 folder the container user cannot walk.
+        os.chmod(REPO, repo_mode | 0o005)  # restored below
+        app = work / "app"
+        app.mkdir()
+        python = sys.executable
+        if Path(python).is_relative_to(REPO):
+            python = str(app / Path(python).relative_to(REPO))
         bin_dir = work / "bin"
         bin_dir.mkdir()
-        (bin_dir / "kamo-entrypoint").symlink_to(REPO / "docker" / "entrypoint.sh")
+        (bin_dir / "kamo-entrypoint").symlink_to(app / "docker" / "entrypoint.sh")
         os.chmod(work, 0o755)
         # This venv's interpreter may live under /root (mode 700), out of reach of the
         # container user: inside the namespace, cover /root with an open copy of the way there.
@@ -284,13 +299,14 @@ def test_scripts_run_by_docker_exec_as_root_drop_to_puid(sample_db):
         script = f"""
             set -e
             mount --bind {etc} /etc
+            mount --bind {REPO} {app}
             {reach}
             groupadd -o --gid 1000 kamo
             useradd -o --uid 1000 --gid kamo --no-create-home --home-dir /nonexistent kamo
             cd {work}
             PATH={bin_dir}:$PATH KAMO_CONTAINER=1 PUID=4321 PGID=4321 DATA_DIR={data} \
-              DATABASE_URL=sqlite:///{data}/kamo_load.db PYTHON={sys.executable} \
-              bash {REPO}/scripts/backup.sh
+              DATABASE_URL=sqlite:///{data}/kamo_load.db PYTHON={python} \
+              bash {app}/scripts/backup.sh
         """
         result = subprocess.run(
             ["unshare", "--mount", "--propagation", "private", "bash", "-c", script],
@@ -305,4 +321,5 @@ def test_scripts_run_by_docker_exec_as_root_drop_to_puid(sample_db):
             st = path.stat()
             assert (st.st_uid, st.st_gid) == (4321, 4321), path
     finally:
+        os.chmod(REPO, repo_mode)
         shutil.rmtree(work, ignore_errors=True)
