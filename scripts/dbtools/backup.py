@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import DbInfo, check_database
+from .checks import DbInfo, check_database, damage_in
 from .errors import BadDatabase, Failed, Refused
 from .locate import locate, require_sqlite
 from .output import human_size, say, utc_now
@@ -50,16 +50,23 @@ def make_backup(db: Path, directory: Path, kind: str = "") -> Made:
         try:
             snapshot(db, copy)
             info = check_database(copy)
-        except sqlite3.OperationalError as exc:  # busy, no space, cannot write: not damage
-            raise Failed(f"could not copy {db} into {directory}: {exc}") from None
+        except sqlite3.OperationalError as exc:  # busy or no space, unless the source is damaged
+            damage = damage_in(db)
+            if damage is None:
+                raise Failed(f"could not copy {db} into {directory}: {exc}") from None
+            raise damaged(db, f"{exc}; quick_check: {damage}") from None
         except (sqlite3.DatabaseError, BadDatabase) as exc:
-            raise BadDatabase(
-                f"no sound copy of {db} could be made ({exc}), so the database itself is "
-                "probably damaged; no backup was written and the older ones were left alone"
-            ) from None
+            raise damaged(db, str(exc)) from None
         gzip_to(copy, target)
     match_owner([directory, target], db)
     return Made(target, info)
+
+
+def damaged(db: Path, reason: str) -> BadDatabase:
+    return BadDatabase(
+        f"no sound copy of {db} could be made ({reason}), so the database itself is "
+        "probably damaged; no backup was written and the older ones were left alone"
+    )
 
 
 def rotate(directory: Path, stem: str, daily: int, weekly: int, keep: Path) -> list[Path]:

@@ -95,6 +95,22 @@ def check_database(path: Path) -> DbInfo:
     return info
 
 
+def damage_in(db: Path) -> str | None:
+    """What PRAGMA quick_check finds wrong in a live database, or None when it finds nothing
+    or cannot tell (busy). Asked after a copy failed: SQLite reports some damage as an
+    operational error ("database or disk is full"), which would otherwise read as a disk
+    problem."""
+    try:
+        conn = connect_existing(db)
+        with closing_owned(conn, db):
+            rows = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.OperationalError:
+        return None
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if rows == ["ok"] else "; ".join(rows)
+
+
 # --- the collector must be stopped for restore/import -----------------------------------------
 
 

@@ -167,6 +167,29 @@ def corrupt_pages(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def damage_read_as_full_disk(path: Path) -> None:
+    """Damage `path` so that VACUUM INTO fails with SQLITE_FULL ("database or disk is full")
+    rather than SQLITE_CORRUPT, as some damaged records make it. Which bytes do that depends
+    on the data, so the first of a series of overwrites that does it is kept."""
+    original = path.read_bytes()
+    for start in range(0, 8192, 64):
+        data = bytearray(original)
+        for offset in range(4096 + start, len(data), 8192):
+            data[offset : offset + 1000] = b"\xa5" * 1000
+        path.write_bytes(bytes(data))
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("VACUUM INTO ?", (str(path.with_suffix(".probe")),))
+        except sqlite3.OperationalError:
+            return
+        except sqlite3.DatabaseError:
+            pass
+        finally:
+            conn.close()
+            path.with_suffix(".probe").unlink(missing_ok=True)
+    pytest.fail("no overwrite of the sample made VACUUM INTO report a full disk")
+
+
 def bad_backups(sample_db: Path, tmp_path: Path) -> dict[str, Path]:
     made = {}
     damaged = tmp_path / "damaged.db"
@@ -341,3 +364,27 @@ def test_backup_of_a_damaged_database_fails_and_keeps_the_old_backups(copy_of_sa
     assert result.returncode == 1, output(result)
     assert "probably damaged" in result.stderr
     assert [p.name for p in old.parent.iterdir()] == [old.name]
+
+
+def test_backup_names_damage_that_sqlite_reports_as_a_full_disk(copy_of_sample, tmp_path):
+    """SQLite reports some damage as SQLITE_FULL; that must not send the user looking for disk
+    space. The database is checked, and the damage named."""
+    damage_read_as_full_disk(copy_of_sample)
+    env = app_env(copy_of_sample.parent, copy_of_sample)
+    result = run_script("backup.sh", env=env, cwd=tmp_path)
+    assert result.returncode == 1, output(result)
+    assert "probably damaged" in result.stderr and "quick_check" in result.stderr
+    assert not list((copy_of_sample.parent / "backups").glob("*.db.gz"))
+
+
+def test_restore_over_damage_reported_as_a_full_disk_saves_the_raw_files(
+    copy_of_sample, sample_db, tmp_path
+):
+    damage_read_as_full_disk(copy_of_sample)
+    damaged = copy_of_sample.read_bytes()
+    env = app_env(copy_of_sample.parent, copy_of_sample)
+    result = run_script("restore.sh", str(sample_db), "--yes", env=env, cwd=tmp_path)
+    assert result.returncode == 0, output(result)
+    assert fingerprint(copy_of_sample) == fingerprint(sample_db)
+    (saved,) = (copy_of_sample.parent / "backups").glob("kamo_load-pre-restore-*")
+    assert (saved / "kamo_load.db").read_bytes() == damaged
