@@ -62,25 +62,28 @@ def _candidates(wall: datetime, zone: ZoneInfo) -> list[int]:
 def resolve_kamo_labels(labels: list[str], zone: ZoneInfo = KAMO_ZONE) -> list[ResolvedLabel]:
     """Map KAMO's labels, in order, to UTC instants.
 
-    A repeated wall-clock hour is resolved by order: the first candidate after the
-    previous label's instant (or, for a leading label, the one before the next
-    label's instant). Raises LabelError for unparsable or out-of-order labels.
+    A repeated wall-clock hour is resolved by order. Labels before the first unambiguous
+    one are resolved backwards from it (each the latest candidate before the label after
+    it), so a window that opens with both 1:00s gets the daylight one first. Later labels
+    take the first candidate after the label before. Raises LabelError for unparsable or
+    out-of-order labels.
     """
     walls = [parse_label(label) for label in labels]
     options = [_candidates(wall, zone) for wall in walls]
     resolved: list[int | None] = [None] * len(labels)
+    anchor = next((i for i, cands in enumerate(options) if len(cands) == 1), len(options))
+    after = options[anchor][0] if anchor < len(options) else None
+    for i in range(anchor - 1, -1, -1):
+        if len(options[i]) == 2:
+            below = [c for c in options[i] if after is None or c < after]
+            resolved[i] = after = below[-1] if below else options[i][0]
     previous: int | None = None
     for i, cands in enumerate(options):
-        if len(cands) == 1:
+        if i >= anchor and len(cands) == 1:
             resolved[i] = cands[0]
-        elif len(cands) == 2:
-            if previous is not None:
-                later = [c for c in cands if c > previous]
-                resolved[i] = later[0] if later else cands[-1]
-            else:
-                following = next((o[0] for o in options[i + 1 :] if len(o) == 1), None)
-                earlier = [c for c in cands if following is None or c < following]
-                resolved[i] = earlier[-1] if earlier else cands[0]
+        elif i >= anchor and len(cands) == 2:
+            later = [c for c in cands if previous is None or c > previous]
+            resolved[i] = later[0] if later else cands[-1]
         if resolved[i] is not None:
             if previous is not None and resolved[i] <= previous:
                 raise LabelError(f"label {labels[i]!r} is not after the label before it")

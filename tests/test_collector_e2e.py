@@ -135,6 +135,18 @@ def test_a_changed_hourly_value_is_replaced_and_counted_as_revision(sim, tmp_pat
     assert revised == [(220,)]
 
 
+def test_a_window_opening_on_both_one_oclocks_is_stored_whole(sim, tmp_path):
+    """At 17:xx UTC on the autumn Sunday KAMO's 12 hours open with 1:00 CDT, 1:00 CST."""
+    control(sim.base_url, now="2026-11-01T17:20:00Z")
+    done = run_collector(collector_env(sim.base_url, tmp_path), "once")
+    assert done.returncode == 0, done.stdout + done.stderr
+    db = tmp_path / "kamo.db"
+    assert last_run(db)["status"] == "success"
+    first = 1793512800  # 2026-11-01T06:00Z, the first 1:00 (CDT)
+    per_hour = query(db, "select ts, count(*) from hourly_load group by ts order by ts")
+    assert per_hour == [(first + 3600 * i, 20) for i in range(12)]
+
+
 def test_real_fixtures_import_exactly(tmp_path):
     with start_simulator("--quiet", "--fixtures", str(FIXTURES)) as sim:
         done = run_collector(collector_env(sim.base_url, tmp_path), "once")

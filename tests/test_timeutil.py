@@ -68,6 +68,21 @@ def test_autumn_window_starting_on_the_second_one_oclock():
     assert only_first == [utc(2026, 11, 1, 5), utc(2026, 11, 1, 6)]
 
 
+@pytest.mark.parametrize("opens", range(24))
+def test_every_twelve_hour_window_over_the_autumn_change(opens):
+    """Wherever KAMO's 12-hour window opens around the change, including on both 1:00s
+    (KAMO's clock at 17:xx UTC that Sunday), each label gets its own hour."""
+    hours = [utc(2026, 10, 31, 19) + 3600 * (opens + i) for i in range(12)]
+    labels = [format_kamo_label(ts) for ts in hours]
+    assert [r.ts for r in resolve_kamo_labels(labels)] == hours
+
+
+def test_a_window_of_only_the_two_one_oclocks():
+    labels = ["11/01/2026 1:00", "11/01/2026 1:00"]
+    got = [r.ts for r in resolve_kamo_labels(labels)]
+    assert got == [utc(2026, 11, 1, 6), utc(2026, 11, 1, 7)]
+
+
 def test_spring_missing_hour_is_flagged_not_guessed():
     labels = ["03/08/2026 1:00", "03/08/2026 2:00", "03/08/2026 3:00"]
     got = resolve_kamo_labels(labels)
