@@ -48,7 +48,9 @@ def test_trigger_writes_the_request_file(tmp_path: Path, sim_dir: Path) -> None:
 
 
 def test_export_load_csv(client, sim_sql) -> None:
-    response = client.get("/api/export/load/20?days=2", headers=KEY)
+    # The simulated data is pinned to 2026-11-26, so the window is too (not `days`).
+    window = "start=2026-11-25T12:00:00Z&end=2026-11-27T00:00:00Z"
+    response = client.get(f"/api/export/load/20?{window}", headers=KEY)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     disposition = response.headers["Content-Disposition"]

@@ -79,9 +79,11 @@ def test_backup_explains_what_it_cannot_do(tmp_path):
 def test_rotation_keeps_daily_and_weekly(copy_of_sample, tmp_path):
     backups = copy_of_sample.parent / "backups"
     backups.mkdir()
-    now = dt.datetime.now(dt.UTC)
-    ages = [1, 1.2, 2, 3, 4, 9, 16, 23, 30, 60]  # days; two backups on the second-newest day
-    names = [f"kamo_load-{now - dt.timedelta(days=a):%Y%m%dT%H%M%SZ}.db.gz" for a in ages]
+    # Counted back from yesterday's noon (UTC), so that the first two are on one day
+    # whatever the time of day: two backups on the second-newest day.
+    noon = dt.datetime.now(dt.UTC).replace(hour=12, minute=0, second=0) - dt.timedelta(days=1)
+    ages = [0, 0.2, 1, 2, 3, 8, 15, 22, 29, 59]  # days
+    names = [f"kamo_load-{noon - dt.timedelta(days=a):%Y%m%dT%H%M%SZ}.db.gz" for a in ages]
     others = [
         "kamo_load-pre-restore-20200101T000000Z.db.gz",
         "notes.txt",
