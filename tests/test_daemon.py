@@ -82,9 +82,20 @@ def sim(simulator):
     control(simulator.base_url, fault=None, fault_areas=None)
 
 
+def start_clear_of_a_slot(sim, tmp_path: Path, minutes: int, **settings: str) -> Daemon:
+    """A daemon started at least 45 s before its next slot, so that a test that counts runs
+    or triggers one does not meet a scheduled cycle by chance."""
+    step = minutes * 60
+    if step - time.time() % step < 45:
+        time.sleep(step - time.time() % step + 1)
+    env = collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES=str(minutes), **settings)
+    return Daemon(env)
+
+
 @pytest.fixture
 def daemon(sim, tmp_path):
-    d = Daemon(collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES="1"))
+    """Hourly polling: the startup cycle, then nothing scheduled while the test runs."""
+    d = start_clear_of_a_slot(sim, tmp_path, 60)
     assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] != "running"], 20), d.output()
     yield d
     d.stop()
@@ -96,7 +107,7 @@ def test_startup_heartbeat_lock_and_healthcheck(daemon, tmp_path):
     beat = daemon.heartbeat()
     assert beat["pid"] == daemon.proc.pid and beat["version"] and beat["state"] == "idle"
     assert beat["last_status"] == "success" and beat["next_slot"] > time.time()
-    assert beat["next_slot"] % 60 == 0  # the next aligned minute
+    assert beat["next_slot"] % 3600 == 0  # the next aligned hour
     assert "import startup ok" in daemon.output()
     check = run_collector(daemon.env, "healthcheck")
     assert check.returncode == 0 and check.stdout.startswith("running")
@@ -123,7 +134,15 @@ def test_trigger_file_is_picked_up_within_two_seconds(daemon, tmp_path):
     assert "request req-abc123" in daemon.output()
 
 
-def test_polls_on_the_slot_and_survives_failures(daemon, tmp_path, sim):
+@pytest.fixture
+def minutely_daemon(sim, tmp_path):
+    d = Daemon(collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES="1"))
+    yield d
+    d.stop()
+
+
+def test_polls_on_the_slot_and_survives_failures(minutely_daemon, tmp_path, sim):
+    daemon = minutely_daemon
     scheduled = wait_for(
         lambda: [r for r in runs(tmp_path) if r["trigger"] == "scheduled"], 75, step=0.5
     )
@@ -156,9 +175,7 @@ def test_polls_on_the_slot_and_survives_failures(daemon, tmp_path, sim):
 
 
 def test_sigterm_during_a_cycle_exits_cleanly(sim, tmp_path):
-    d = Daemon(
-        collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES="60", KAMO_TIMEOUT_SECONDS="60")
-    )
+    d = start_clear_of_a_slot(sim, tmp_path, 60, KAMO_TIMEOUT_SECONDS="60")
     try:
         assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] == "success"], 20), (
             d.output()
@@ -188,9 +205,7 @@ def test_sigterm_during_a_cycle_exits_cleanly(sim, tmp_path):
 
 
 def test_a_run_left_by_a_killed_process_is_closed_at_next_start(sim, tmp_path):
-    d = Daemon(
-        collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES="60", KAMO_TIMEOUT_SECONDS="60")
-    )
+    d = start_clear_of_a_slot(sim, tmp_path, 60, KAMO_TIMEOUT_SECONDS="60")
     try:
         assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] == "success"], 20)
         control(sim.base_url, fault="timeout", fault_areas=[3])
