@@ -57,7 +57,7 @@ def copy_of_sample(sample_db: Path, tmp_path: Path) -> Path:
 def live_collector(
     ops_simulator: SimProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Collector]:
-    """A collector daemon (POLL_INTERVAL_MINUTES=1) writing its own data directory."""
+    """A collector daemon (hourly; tests trigger its cycles) writing its own data directory."""
     data = tmp_path_factory.mktemp("live") / "data"
     data.mkdir()
     collector = Collector(data, ops_simulator.base_url)
