@@ -343,9 +343,15 @@ def test_restore_asks_on_a_terminal(copy_of_sample, tmp_path, answer):
         assert file_state(copy_of_sample) == before
 
 
-def test_restore_over_a_damaged_database_keeps_its_files(copy_of_sample, sample_db, tmp_path):
-    """The usual reason to restore: the database is damaged. Its files are saved as they are."""
-    corrupt_pages(copy_of_sample)
+@pytest.mark.parametrize(
+    "damage", [corrupt_pages, damage_read_as_full_disk], ids=["pages", "read-as-full-disk"]
+)
+def test_restore_over_a_damaged_database_keeps_its_files(
+    copy_of_sample, sample_db, tmp_path, damage
+):
+    """The usual reason to restore: the database is damaged. Its files are saved as they are,
+    also when SQLite reports the damage as a full disk."""
+    damage(copy_of_sample)
     damaged = copy_of_sample.read_bytes()
     env = app_env(copy_of_sample.parent, copy_of_sample)
     result = run_script("restore.sh", str(sample_db), "--yes", env=env, cwd=tmp_path)
@@ -377,16 +383,3 @@ def test_backup_names_damage_that_sqlite_reports_as_a_full_disk(copy_of_sample, 
     assert result.returncode == 1, output(result)
     assert "probably damaged" in result.stderr and "quick_check" in result.stderr
     assert not list((copy_of_sample.parent / "backups").glob("*.db.gz"))
-
-
-def test_restore_over_damage_reported_as_a_full_disk_saves_the_raw_files(
-    copy_of_sample, sample_db, tmp_path
-):
-    damage_read_as_full_disk(copy_of_sample)
-    damaged = copy_of_sample.read_bytes()
-    env = app_env(copy_of_sample.parent, copy_of_sample)
-    result = run_script("restore.sh", str(sample_db), "--yes", env=env, cwd=tmp_path)
-    assert result.returncode == 0, output(result)
-    assert fingerprint(copy_of_sample) == fingerprint(sample_db)
-    (saved,) = (copy_of_sample.parent / "backups").glob("kamo_load-pre-restore-*")
-    assert (saved / "kamo_load.db").read_bytes() == damaged
