@@ -172,7 +172,8 @@ def import_command(force: bool) -> int:
             return 0
         db = loc.db_path
         has_data = _sqlite_target_has_data(db, force)
-        say(c, f"target {db} ({loc.source})" + (" has data" if has_data else ""))
+        replaced = ": not empty, replaced after a copy is saved" if has_data else ""
+        say(c, f"target {db} ({loc.source}){replaced}")
         replace_live_database(loc, job, candidate, db, "pre-import-" if has_data else None)
     say(c, f"imported into {db}: {read_info(db).summary()}")
     return 0

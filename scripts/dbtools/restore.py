@@ -23,7 +23,13 @@ from .checks import (
 from .errors import BadDatabase, Failed, Refused
 from .locate import Location, container_path, locate, require_sqlite
 from .output import say
-from .sqlite_files import install_or_explain, match_owner, scratch_near, work_dir
+from .sqlite_files import (
+    install_or_explain,
+    match_owner,
+    remove_if_not_sqlite,
+    scratch_near,
+    work_dir,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -75,6 +81,8 @@ def replace_live_database(
             refuse_if_collector_runs(loc, job, check_lock=False)
             if save_kind:
                 say(job.name, save_current(db, loc.backup_dir, save_kind))
+                if remove_if_not_sqlite(db):
+                    say(job.name, f"removed {db}: not an SQLite file, and saved above")
             install_or_explain(candidate, db)
     except LockHeld as exc:
         raise Refused(f"the collector started meanwhile ({exc})") from None

@@ -16,6 +16,7 @@ from pathlib import Path
 from .errors import Failed, Refused
 
 STALE_TEMP_SECONDS = 24 * 3600
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def connect_existing(path: Path, query_only: bool = True) -> sqlite3.Connection:
@@ -86,6 +87,19 @@ def gzip_to(source: Path, target: Path) -> None:
     with source.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
         shutil.copyfileobj(src, dst, 1024 * 1024)
     os.replace(tmp, target)
+
+
+def remove_if_not_sqlite(path: Path) -> bool:
+    """Delete `path` and its -wal/-shm when it is not an SQLite file at all (another file
+    put in its place), which SQLite's backup API cannot write into. Only for files whose
+    copy was saved first. An empty file is left: SQLite takes it as an empty database."""
+    with path.open("rb") as f:
+        head = f.read(len(SQLITE_HEADER))
+    if not head or head == SQLITE_HEADER:
+        return False
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        part.unlink(missing_ok=True)
+    return True
 
 
 def install_or_explain(candidate: Path, target: Path) -> None:

@@ -362,6 +362,16 @@ def test_restore_over_a_damaged_database_keeps_its_files(
     assert (saved / "kamo_load.db").read_bytes() == damaged
 
 
+def test_restore_over_a_file_that_is_not_a_database(copy_of_sample, sample_db, tmp_path):
+    copy_of_sample.write_bytes(b"\x00garbage" * 500)
+    env = app_env(copy_of_sample.parent, copy_of_sample)
+    result = run_script("restore.sh", str(sample_db), "--yes", env=env, cwd=tmp_path)
+    assert result.returncode == 0, output(result)
+    assert fingerprint(copy_of_sample) == fingerprint(sample_db)
+    (saved,) = (copy_of_sample.parent / "backups").glob("kamo_load-pre-restore-*")
+    assert (saved / "kamo_load.db").read_bytes() == b"\x00garbage" * 500
+
+
 def test_backup_of_a_damaged_database_fails_and_keeps_the_old_backups(copy_of_sample, tmp_path):
     old = make_backup(copy_of_sample, tmp_path)
     corrupt_pages(copy_of_sample)

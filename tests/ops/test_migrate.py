@@ -94,6 +94,24 @@ def test_import_refuses_a_database_with_data_unless_forced(sample_db, copy_of_sa
     assert fingerprint(restored) == previous
 
 
+def test_forced_import_over_a_file_that_is_not_a_database(sample_db, tmp_path):
+    """Something else in the database's place: refused, then with --force saved as it was
+    and replaced (SQLite cannot write into it, so it is removed first)."""
+    target = tmp_path / "data" / "kamo_load.db"
+    target.parent.mkdir()
+    target.write_text("notes, not a database\n")
+    dump = export(sample_db, tmp_path)
+    result = load(dump, target, tmp_path)
+    assert result.returncode == 1 and "--force replaces it" in result.stderr, output(result)
+    assert target.read_text() == "notes, not a database\n"
+    result = load(dump, target, tmp_path, "--force")
+    assert result.returncode == 0, output(result)
+    assert "not an SQLite file, and saved above" in result.stdout
+    assert fingerprint(target) == fingerprint(sample_db)
+    (saved,) = (target.parent / "backups").glob("kamo_load-pre-import-*")
+    assert (saved / "kamo_load.db").read_text() == "notes, not a database\n"
+
+
 def test_import_of_an_empty_schema_needs_no_force(sample_db, tmp_path):
     """A database the collector only created (schema, no data yet) counts as empty."""
     empty = tmp_path / "data" / "kamo_load.db"
