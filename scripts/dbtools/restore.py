@@ -24,6 +24,7 @@ from .errors import BadDatabase, Failed, Refused
 from .locate import Location, container_path, locate, require_sqlite
 from .output import say
 from .sqlite_files import (
+    SQLITE_HEADER,
     install_or_explain,
     match_owner,
     remove_if_not_sqlite,
@@ -32,7 +33,6 @@ from .sqlite_files import (
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def unpack(source: Path, target: Path) -> str:
@@ -49,7 +49,7 @@ def unpack(source: Path, target: Path) -> str:
         except (OSError, EOFError, zlib.error) as exc:
             raise BadDatabase(f"{source} is a damaged gzip file ({exc})") from None
         return "gzip-compressed database"
-    if head != SQLITE_MAGIC:
+    if head != SQLITE_HEADER:
         raise BadDatabase(f"{source} is neither a gzip file nor an SQLite database")
     shutil.copyfile(source, target)
     wal = Path(f"{source}-wal")
