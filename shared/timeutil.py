@@ -79,9 +79,7 @@ def resolve_kamo_labels(labels: list[str], zone: ZoneInfo = KAMO_ZONE) -> list[R
             resolved[i] = after = below[-1] if below else options[i][0]
     previous: int | None = None
     for i, cands in enumerate(options):
-        if i >= anchor and len(cands) == 1:
-            resolved[i] = cands[0]
-        elif i >= anchor and len(cands) == 2:
+        if i >= anchor and cands:
             later = [c for c in cands if previous is None or c > previous]
             resolved[i] = later[0] if later else cands[-1]
         if resolved[i] is not None:

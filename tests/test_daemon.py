@@ -41,6 +41,16 @@ def runs(data_dir: Path) -> list[dict]:
             return []
 
 
+def finished_runs(data_dir: Path, request_id: str, timeout: float) -> list[dict]:
+    """The finished runs of a trigger's request, once there is one (or [] at the timeout)."""
+    return wait_for(
+        lambda: [
+            r for r in runs(data_dir) if r["request_id"] == request_id and r["status"] != "running"
+        ],
+        timeout,
+    )
+
+
 class Daemon:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
@@ -122,14 +132,7 @@ def test_trigger_file_is_picked_up_within_two_seconds(daemon, tmp_path):
     started = time.monotonic()
     assert wait_for(lambda: not trigger.path.exists(), 3, step=0.05)
     assert time.monotonic() - started < 2.0
-    manual = wait_for(
-        lambda: [
-            r
-            for r in runs(tmp_path)
-            if r["request_id"] == "req-abc123" and r["status"] != "running"
-        ],
-        10,
-    )
+    manual = finished_runs(tmp_path, "req-abc123", 10)
     assert manual and manual[0]["trigger"] == "manual" and manual[0]["status"] == "success"
     assert "request req-abc123" in daemon.output()
 
@@ -151,26 +154,12 @@ def test_polls_on_the_slot_and_survives_failures(minutely_daemon, tmp_path, sim)
     assert run["slot_ts"] % 60 == 0 and 0 <= run["started_at"] - run["slot_ts"] < 3
     control(sim.base_url, fault="http500")
     write_trigger(tmp_path / "triggers", "while-down")
-    failed = wait_for(
-        lambda: [
-            r
-            for r in runs(tmp_path)
-            if r["request_id"] == "while-down" and r["status"] != "running"
-        ],
-        20,
-    )
+    failed = finished_runs(tmp_path, "while-down", 20)
     assert failed and failed[0]["status"] == "failed"
     assert daemon.proc.poll() is None  # still running
     control(sim.base_url, fault=None)
     write_trigger(tmp_path / "triggers", "after-recovery")
-    ok = wait_for(
-        lambda: [
-            r
-            for r in runs(tmp_path)
-            if r["request_id"] == "after-recovery" and r["status"] != "running"
-        ],
-        20,
-    )
+    ok = finished_runs(tmp_path, "after-recovery", 20)
     assert ok and ok[0]["status"] == "success"
 
 
