@@ -34,6 +34,15 @@ class ConfigError(ValueError):
         self.name = name
 
 
+def cycle_deadline_seconds(interval_minutes: int) -> float:
+    """How long one whole import cycle may fetch before it is cut off and recorded as failed.
+
+    Half the poll interval, at most four minutes: well under the interval, so the next slot
+    always starts on time, and long enough for KAMO's slow days (a normal cycle takes 1-3 s).
+    """
+    return min(interval_minutes * 60 / 2, 240.0)
+
+
 @dataclass(frozen=True)
 class Settings:
     kamo_base_url: str
@@ -68,6 +77,10 @@ class Settings:
     @property
     def alerts_enabled(self) -> bool:
         return bool(self.smtp_host and self.notification_email)
+
+    @property
+    def cycle_deadline_seconds(self) -> float:
+        return cycle_deadline_seconds(self.poll_interval_minutes)
 
     @property
     def triggers_dir(self) -> Path:
