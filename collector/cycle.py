@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import Database
 
-from collector.client import Fetched, FetchError, Interrupted, KamoClient
+from collector.client import Deadline, Fetched, FetchError, Interrupted, KamoClient
 from collector.ingest import Counters, CycleData, store_cycle, stored_areas
 from collector.parse import (
     AreaInfo,
@@ -23,6 +23,7 @@ from collector.parse import (
 )
 from collector.retention import prune_readings
 from collector.runs import INTERRUPTED, finish_run, start_run, status_for
+from shared.config import cycle_deadline_seconds
 from shared.models import AGGREGATE_AREA_IDS, ImportRun
 from shared.timeutil import CLOCK_SKEW_LIMIT, clock_label, now_ts, slot_start
 
@@ -61,11 +62,20 @@ class _AreaFailed(Exception):
 
 @contextmanager
 def _blame(endpoint: str) -> Iterator[None]:
-    """Prefix a parse failure with the endpoint that caused it: `arealoadtable: timeout`."""
+    """Prefix a failure with the endpoint that caused it: `arealoadtable: timeout`.
+
+    Any exception from decoding, parsing or validating one answer fails that area only;
+    the others are still stored (a 400-digit number once failed the whole cycle)."""
     try:
         yield
     except ParseError as exc:
         raise _AreaFailed(f"{endpoint}: {exc}") from None
+    except Exception as exc:
+        raise _AreaFailed(f"{endpoint}: {_unexpected(exc)}") from None
+
+
+def _unexpected(exc: Exception) -> str:
+    return f"unexpected {type(exc).__name__}: {str(exc)[:120]}"
 
 
 class Cycle:
@@ -77,16 +87,29 @@ class Cycle:
         client: KamoClient,
         interval_minutes: int,
         retention_days: int | None = None,
+        deadline_seconds: float | None = None,
     ) -> None:
         self.db = db
         self.client = client
         self.interval = interval_minutes
         self.retention_days = retention_days
+        # Fetching stops at this budget, so a slow KAMO can never make the next slot late.
+        self.deadline_seconds = (
+            cycle_deadline_seconds(interval_minutes)
+            if deadline_seconds is None
+            else deadline_seconds
+        )
 
-    def _area_list(self, errors: dict[str, str], warnings: list[str]) -> list[AreaInfo]:
+    def _area_list(
+        self, errors: dict[str, str], warnings: list[str], deadline: Deadline | None = None
+    ) -> list[AreaInfo]:
         try:
-            return parse_area_list(_decode(self.client.get_many(["area"])["area"]))
-        except ParseError as exc:
+            return parse_area_list(_decode(self.client.get_many(["area"], deadline)["area"]))
+        except Interrupted:
+            raise
+        except Exception as exc:  # any trouble with the list: fall back to the known areas
+            if not isinstance(exc, ParseError):
+                exc = ParseError(_unexpected(exc))
             known = stored_areas()
             if not known:
                 errors["area"] = f"area list: {exc}"
@@ -101,9 +124,10 @@ class Cycle:
             run = start_run(trigger, slot, request_id)
         errors: dict[str, str] = {}
         warnings: list[str] = []
+        deadline = Deadline.after(self.deadline_seconds)
         try:
-            areas = self._area_list(errors, warnings)
-            data, fetched = self._fetch_areas(areas, slot, errors, warnings)
+            areas = self._area_list(errors, warnings, deadline)
+            data, fetched = self._fetch_areas(areas, slot, errors, warnings, deadline)
         except Interrupted:
             with self.db.atomic():
                 finish_run(run, status="failed", message=INTERRUPTED)
@@ -160,11 +184,17 @@ class Cycle:
             log.error("could not record run %s as failed: %s", run.id, again)
 
     def _fetch_areas(
-        self, areas: list[AreaInfo], slot: int, errors: dict[str, str], warnings: list[str]
+        self,
+        areas: list[AreaInfo],
+        slot: int,
+        errors: dict[str, str],
+        warnings: list[str],
+        deadline: Deadline | None = None,
     ) -> tuple[CycleData, list[Fetched]]:
         paths = [f"areagrid/{a.id}" for a in areas]
         paths += [f"arealoadtable/{a.id}" for a in areas if a.id not in AGGREGATE_AREA_IDS]
-        outcomes = self.client.get_many(paths)
+        # A Retry-After never defers a path past the next slot: that poll must happen.
+        outcomes = self.client.get_many(paths, deadline, defer_limit=slot + self.interval * 60)
         fetched = [o for o in outcomes.values() if isinstance(o, Fetched)]
         data = CycleData(slot_ts=slot, areas=areas)
         for area in areas:

@@ -20,6 +20,14 @@ class ParseError(ValueError):
     pass
 
 
+# Physical bounds, far above anything KAMO has sent: its biggest aggregate (all members) is a few
+# thousand MW, i.e. a few million kW, and its biggest substation about 25,000 kW. A value beyond
+# these is a broken answer, not a load, and storing it would wreck every peak and average.
+MAX_AREA_LOAD_KW = 50_000_000.0  # 50 GW: over ten times KAMO's whole system
+MAX_SUBSTATION_KW = 5_000_000.0  # 5 GW: no single substation comes near; also bounds kVAR
+MAX_NUMBER_DIGITS = 30  # a longer JSON integer is no reading (and int() refuses > 4,300 digits)
+
+
 @dataclass(frozen=True)
 class AreaInfo:
     id: int
@@ -57,20 +65,57 @@ def decode_json(body: bytes, content_type: str = "") -> Any:
     if not body.strip():
         raise ParseError("empty body")
     try:
-        return json.loads(body)
+        return json.loads(
+            body, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant
+        )
     except UnicodeDecodeError:
         raise ParseError("body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON: {exc.msg} at char {exc.pos} of {len(body)}") from None
+    except RecursionError:
+        raise ParseError("invalid JSON: nested too deeply") from None
 
 
-def _number(value: Any, where: str) -> float:
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_NUMBER_DIGITS:
+        raise ParseError(f"invalid JSON: a number of {digits} digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 overflows to inf
+        raise ParseError(f"invalid JSON: number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> None:
+    # Python's json accepts NaN and Infinity; JSON does not, and neither is a reading.
+    raise ParseError(f"invalid JSON: {name} is not a number")
+
+
+def _number(value: Any, where: str, bound: float) -> float:
+    """A finite number whose magnitude is at most `bound`."""
     # bool is an int subclass in Python, but `true` is not a kW figure.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParseError(f"{where}: expected a number, got {json.dumps(value)[:40]}")
-    if not math.isfinite(value):
+        raise ParseError(f"{where}: expected a number, got {_preview(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int too big for a float
+        raise ParseError(f"{where}: number out of range") from None
+    if not math.isfinite(number):
         raise ParseError(f"{where}: {value} is not a finite number")
-    return float(value)
+    if abs(number) > bound:
+        raise ParseError(f"{where}: {number:g} is outside -{bound:g}..{bound:g}")
+    return number
+
+
+def _preview(value: Any) -> str:
+    """A short rendering of an unexpected value (never dumps a large or deep structure)."""
+    if value is None or isinstance(value, bool | str):
+        return json.dumps(value)[:40]
+    return _json_kind(value)
 
 
 def _field(obj: dict, key: str, kind: type | tuple, where: str) -> Any:
@@ -153,7 +198,7 @@ def parse_areagrid(payload: Any, area_id: int) -> AreaGrid:
     for i, (value, hour) in enumerate(zip(data, resolved, strict=True)):
         if value is None:
             continue
-        kw = _number(value, f"Actual[{i}] ({hour.label})")
+        kw = _number(value, f"Actual[{i}] ({hour.label})", MAX_AREA_LOAD_KW)
         if hour.ts is None:
             warnings.append(f"area {area_id}: skipped {kw:g} kW, {hour.problem}")
             continue
@@ -184,9 +229,9 @@ def parse_loadtable(payload: Any, area_id: int) -> tuple[list[SubstationRow], li
             flags.append(value)
         row = SubstationRow(
             name=name,
-            kw=_number(item.get("kw"), f"{where}.kw"),
-            kvar=_number(item.get("kvar"), f"{where}.kvar"),
-            pf=_number(item.get("pf"), f"{where}.pf"),
+            kw=_number(item.get("kw"), f"{where}.kw", MAX_SUBSTATION_KW),
+            kvar=_number(item.get("kvar"), f"{where}.kvar", MAX_SUBSTATION_KW),
+            pf=_number(item.get("pf"), f"{where}.pf", 1.0),
             quality=flags[0],
             quality_now=flags[1],
         )

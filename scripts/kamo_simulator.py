@@ -23,6 +23,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also importable by path, not only run
+from kamo_sim_hostile import (  # noqa: E402
+    HOSTILE_MODES,
+    TRANSPORT_MODES,
+    VALUE_MODES,
+    HostileWriter,
+    hostile_value_body,
+)
 from kamo_sim_model import AREA_IDS, KamoModel, parse_instant  # noqa: E402
 
 FAULT_MODES = (
@@ -35,6 +42,7 @@ FAULT_MODES = (
     "wrong-shape",
     "unknown-fields",
     "unknown-series",
+    *HOSTILE_MODES,
 )
 TIMEOUT_FAULT_SECONDS = 30.0
 AREA_PATH = re.compile(r"^/api/(areagrid|arealoadtable)/(\d+)$")
@@ -57,6 +65,9 @@ class Settings:
     error_rate: float = 0.0
     date_skew_seconds: float = 0.0
     revise: int = 0
+    trickle_ms: float = 1000.0  # trickle: one byte of the answer every N ms
+    huge_mb: int = 200  # huge-body, huge-chunked: answer size
+    retry_after_seconds: int = 120  # http429: the Retry-After header
 
 
 def validate_settings(current: Settings, changes: dict) -> Settings:
@@ -85,6 +96,14 @@ def validate_settings(current: Settings, changes: dict) -> Settings:
             raise ValueError("error_rate must be a number from 0 to 1")
         elif key == "revise" and not (_is_number(value) and isinstance(value, int)):
             raise ValueError("revise must be an integer (kW)")
+        elif key == "trickle_ms" and not (_is_number(value) and 1 <= value <= 60_000):
+            raise ValueError("trickle_ms must be a number from 1 to 60000")
+        elif key == "huge_mb" and not (isinstance(value, int) and 1 <= value <= 4096):
+            raise ValueError("huge_mb must be an integer from 1 to 4096")
+        elif key == "retry_after_seconds" and not (
+            isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 86_400
+        ):
+            raise ValueError("retry_after_seconds must be an integer from 0 to 86400")
         merged[key] = value
     return Settings(**merged)
 
@@ -232,6 +251,12 @@ class Handler(BaseHTTPRequestHandler):
         elif fault == "html":
             self.send_body(200, HTML_ERROR_PAGE, "text/html; charset=utf-8")
             return
+        elif fault in TRANSPORT_MODES:
+            body = self.area_body(endpoint, area, settings, None) or b"{}"
+            HostileWriter(self, self.server.stopping).send(
+                fault, body, settings.trickle_ms, settings.huge_mb, settings.retry_after_seconds
+            )
+            return
         body = self.area_body(endpoint, area, settings, fault)
         if body is None:
             self.not_found()
@@ -268,6 +293,8 @@ class Handler(BaseHTTPRequestHandler):
                 obj = model.areagrid(seed, area, now, settings.revise)
             else:
                 obj = model.arealoadtable(seed, area, now)
+        if fault in VALUE_MODES:
+            return hostile_value_body(obj, fault)
         if fault:
             obj = apply_fault(obj, fault, self.server, area, settings)
         return json.dumps(obj).encode()
@@ -312,12 +339,39 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fault", choices=FAULT_MODES, metavar="MODE", help=", ".join(FAULT_MODES))
     parser.add_argument("--fault-areas", type=_area_list, metavar="LIST", help="e.g. 7,12 (all)")
     parser.add_argument("--date-skew-seconds", type=float, default=0.0, metavar="S")
+    parser.add_argument(
+        "--trickle-ms",
+        type=float,
+        default=1000.0,
+        metavar="N",
+        help="fault trickle: one byte every N ms (default 1000)",
+    )
+    parser.add_argument(
+        "--huge-mb",
+        type=int,
+        default=200,
+        metavar="N",
+        help="faults huge-body, huge-chunked: answer size (default 200)",
+    )
+    parser.add_argument(
+        "--retry-after",
+        type=int,
+        default=120,
+        metavar="S",
+        help="fault http429: Retry-After seconds (default 120)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no request log")
     args = parser.parse_args(argv)
     if not 0 <= args.error_rate <= 1:
         parser.error("--error-rate must be from 0 to 1")
     if args.latency_ms < 0:
         parser.error("--latency-ms must be >= 0")
+    hostile = {"trickle_ms": args.trickle_ms, "huge_mb": args.huge_mb}
+    hostile["retry_after_seconds"] = args.retry_after
+    try:
+        validate_settings(Settings(), hostile)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.fixtures is not None and not args.fixtures.is_dir():
         parser.error(f"--fixtures {args.fixtures} is not a directory")
     return args
@@ -358,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         error_rate=args.error_rate,
         date_skew_seconds=args.date_skew_seconds,
+        trickle_ms=args.trickle_ms,
+        huge_mb=args.huge_mb,
+        retry_after_seconds=args.retry_after,
     )
     try:
         server = Simulator((args.host, args.port), args.seed, settings, args.fixtures, args.quiet)
