@@ -37,7 +37,8 @@ class DeadlinePassed(Exception):
 
 
 def size_reason(limit: int) -> str:
-    return f"answer over {limit / (1024 * 1024):g} MiB"
+    mib = 1024 * 1024
+    return f"answer over {limit // mib} MiB" if limit % mib == 0 else f"answer over {limit} bytes"
 
 
 class _Watch:

@@ -3,6 +3,8 @@ import json
 import pytest
 
 from collector.parse import (
+    MAX_AREA_LOAD_KW,
+    MAX_SUBSTATION_KW,
     ParseError,
     decode_json,
     parse_area_list,
@@ -155,3 +157,96 @@ def test_area_list_validation():
         parse_area_list([{"id": 1, "name": "a", "abrev": "A"}] * 2)
     with pytest.raises(ParseError, match="missing 'abrev'"):
         parse_area_list([{"id": 1, "name": "a"}])
+
+
+# --- hostile values: each must be a ParseError (fails one area), never another exception ---
+
+LABELS = ["01/04/2026 2:00", "01/04/2026 3:00"]
+
+
+@pytest.mark.parametrize(
+    "number_text, needle",
+    [
+        ("9" * 400, "number of 400 digits"),  # float() of it: OverflowError
+        ("-" + "9" * 5000, "number of 5000 digits"),  # int() of it: ValueError (4,300 limit)
+        ("1e999", "out of range"),  # float() of it: inf
+        ("NaN", "NaN is not a number"),
+        ("Infinity", "Infinity is not a number"),
+        ("-Infinity", "-Infinity is not a number"),
+    ],
+)
+def test_impossible_json_numbers_are_parse_errors(number_text, needle):
+    body = json.dumps(grid(LABELS, [5, "X"])).replace('"X"', number_text).encode()
+    with pytest.raises(ParseError, match=needle):
+        decode_json(body)
+
+
+def test_deep_nesting_is_a_parse_error():
+    body = b'{"Id": 1, "x": ' + b"[" * 100_000 + b"1" + b"]" * 100_000 + b"}"
+    with pytest.raises(ParseError, match="nested too deeply"):
+        decode_json(body)
+
+
+def test_ordinary_numbers_still_decode():
+    assert decode_json(b'{"kw": 12345, "kvar": -3.5, "pf": 0.99, "big": 123456789012}') == {
+        "kw": 12345,
+        "kvar": -3.5,
+        "pf": 0.99,
+        "big": 123456789012,
+    }
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        (MAX_AREA_LOAD_KW, True),
+        (-MAX_AREA_LOAD_KW, True),
+        (MAX_AREA_LOAD_KW + 1, False),
+        (1e300, False),
+        (-1e300, False),
+        (10**400, False),
+    ],
+)
+def test_area_load_bound(value, ok):
+    payload = grid(LABELS, [1000, value])
+    if ok:
+        assert parse_areagrid(payload, 1).points[-1].load_kw == value
+    else:
+        with pytest.raises(ParseError, match=r"Actual\[1\]"):
+            parse_areagrid(payload, 1)
+
+
+def _row(**values):
+    return {"name": "Sub", "kw": 100, "kvar": 10, "pf": 0.99, **values}
+
+
+@pytest.mark.parametrize(
+    "field, value, ok",
+    [
+        ("kw", MAX_SUBSTATION_KW, True),
+        ("kw", MAX_SUBSTATION_KW * 1.01, False),
+        ("kw", 1e300, False),
+        ("kvar", -MAX_SUBSTATION_KW, True),
+        ("kvar", -MAX_SUBSTATION_KW * 1.01, False),
+        ("pf", 1.0, True),
+        ("pf", -1.0, True),
+        ("pf", 1.01, False),
+        ("pf", -1.5, False),
+        ("kw", float("nan"), False),
+        ("kvar", float("inf"), False),
+    ],
+)
+def test_substation_bounds_name_the_field(field, value, ok):
+    payload = {"Id": 2, "areaLoadData": [_row(), _row(name="Other", **{field: value})]}
+    if ok:
+        rows, _ = parse_loadtable(payload, 2)
+        assert getattr(rows[1], field) == value
+    else:
+        with pytest.raises(ParseError, match=rf"areaLoadData\[1\] \(Other\)\.{field}"):
+            parse_loadtable(payload, 2)
+
+
+def test_unexpected_structure_in_a_number_field_is_named_briefly():
+    deep = [[[[1]]]] * 10_000  # an odd value must not be dumped whole into the reason
+    with pytest.raises(ParseError, match=r"\.kw: expected a number, got a list$"):
+        parse_loadtable({"Id": 2, "areaLoadData": [_row(kw=deep)]}, 2)
