@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 
 TRANSPORT_MODES = ("trickle", "huge-body", "huge-chunked", "redirect-loop", "http429", "reset")
+ABORTIVE_MODES = ("trickle", "huge-body", "huge-chunked", "reset")
 VALUE_MODES = ("huge-number", "huger-number", "deep-nesting", "nan", "infinity", "out-of-range")
 HOSTILE_MODES = TRANSPORT_MODES + VALUE_MODES
 
@@ -63,10 +64,13 @@ class HostileWriter:
         # The client giving up (broken pipe, reset) is what a hostile answer should cause.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError, TimeoutError):
             getattr(self, "_" + mode.replace("-", "_"))(body, trickle_ms, huge_mb, retry_after)
-        self.h.close_connection = True
+        if mode in ABORTIVE_MODES:  # the stream may be mid-answer: never reuse it
+            self.h.close_connection = True
 
     def _headers(self, status: int, **headers: str) -> None:
         self.h.send_response(status)
+        if status == 200:  # an abortive mode: tell the client this connection ends here
+            self.h.send_header("Connection", "close")
         for name, value in headers.items():
             self.h.send_header(name.replace("_", "-"), value)
         self.h.end_headers()

@@ -37,6 +37,9 @@ DEFAULTS = {
     "error_rate": 0.0,
     "date_skew_seconds": 0,
     "revise": 0,
+    "trickle_ms": 1000.0,
+    "huge_mb": 200,
+    "retry_after_seconds": 120,
 }
 
 
