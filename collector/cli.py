@@ -109,6 +109,7 @@ def run_writer(settings: Settings, mode: str) -> int:
             timeout=settings.kamo_timeout_seconds,
             max_concurrency=settings.kamo_max_concurrency,
             abort=stop,
+            zone=settings.tz,
         )
         cycle = Cycle(db, client, settings.poll_interval_minutes, settings.retention_days)
         try:
