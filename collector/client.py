@@ -116,14 +116,17 @@ class KamoClient:
     def _attempt(self, path: str, deadline: Deadline | None, defer_limit: float | None) -> Fetched:
         if self.abort.is_set():
             raise Interrupted()
-        until = time.monotonic() + self.timeout
-        if deadline is not None:
-            until = min(until, deadline.at)
-            if deadline.remaining() <= 0:
-                raise FetchError(deadline.reason())
-        if not self._slots.acquire(timeout=max(0.0, until - time.monotonic())):
-            raise FetchError("timeout (waiting for a free connection)", retryable=True)
+        # Waiting for a free connection is bounded by the cycle deadline only: queueing behind
+        # our own requests must not eat into this request's own time.
+        slot_wait = None if deadline is None else max(0.0, deadline.remaining())
+        if not self._slots.acquire(timeout=slot_wait):
+            raise FetchError(deadline.reason())
         try:
+            until = time.monotonic() + self.timeout
+            if deadline is not None:
+                until = min(until, deadline.at)
+                if deadline.remaining() <= 0:
+                    raise FetchError(deadline.reason())
             with Watchdog(until) as dog:
                 try:
                     response, body = self._follow(path, until)

@@ -121,7 +121,9 @@ def test_get_many_returns_by_the_cycle_deadline_and_frees_its_slots(server):
     got, elapsed = timed(client.get_many, paths, Deadline.after(1.0))
     assert elapsed < 3.0
     assert {str(got[p]) for p in paths[:4]} == {"cycle deadline (1 s) exceeded"}
-    assert str(got["ok/1"]).startswith("cycle deadline") or isinstance(got["ok/1"], Fetched)
+    # ok/1 waited for a slot held by a hanging request, never longer than the deadline.
+    # (or it got a slot at the very last moment, and its own time ran out at once).
+    assert str(got["ok/1"]) in ("cycle deadline (1 s) exceeded", "timeout")
     # The abandoned workers stop at the deadline and give both connection slots back.
     assert client._slots.acquire(timeout=5) and client._slots.acquire(timeout=5)
     client._slots.release()
