@@ -131,17 +131,18 @@ class KamoClient:
                 try:
                     response, body = self._follow(path, until)
                 except (DeadlinePassed, requests.Timeout):
-                    raise FetchError("timeout", retryable=True) from None
+                    raise _timeout(deadline) from None
                 except requests.ConnectionError as exc:
-                    reason = "timeout" if dog.expired else _connection_reason(exc)
-                    raise FetchError(reason, retryable=True) from None
+                    if dog.expired:
+                        raise _timeout(deadline) from None
+                    raise FetchError(_connection_reason(exc), retryable=True) from None
                 except AnswerTooLarge as exc:
                     raise FetchError(str(exc)) from None
                 except (requests.exceptions.ContentDecodingError, zlib.error) as exc:
                     raise FetchError(f"undecodable body: {exc}") from None
                 except requests.RequestException as exc:
                     if dog.expired:
-                        raise FetchError("timeout", retryable=True) from None
+                        raise _timeout(deadline) from None
                     raise FetchError(f"request failed: {type(exc).__name__}") from None
         finally:
             self._slots.release()
@@ -256,6 +257,13 @@ class KamoClient:
                 continue
             results[p] = outcome
         return results
+
+
+def _timeout(deadline: Deadline | None) -> FetchError:
+    """A timed-out attempt: the cycle's deadline when that is what ran out."""
+    if deadline is not None and deadline.remaining() <= 0:
+        return FetchError(deadline.reason())
+    return FetchError("timeout", retryable=True)
 
 
 def _origin(url: str) -> str:

@@ -25,6 +25,8 @@ class ParseError(ValueError):
 # these is a broken answer, not a load, and storing it would wreck every peak and average.
 MAX_AREA_LOAD_KW = 50_000_000.0  # 50 GW: over ten times KAMO's whole system
 MAX_SUBSTATION_KW = 5_000_000.0  # 5 GW: no single substation comes near; also bounds kVAR
+MAX_AREA_ID = 1_000_000  # KAMO's are 1-20; a bigger one is garbage (and may not fit SQLite)
+MAX_NAME_CHARS = 200  # real names are under 30 characters
 MAX_NUMBER_DIGITS = 30  # a longer JSON integer is no reading (and int() refuses > 4,300 digits)
 
 
@@ -155,8 +157,8 @@ def parse_area_list(payload: Any) -> list[AreaInfo]:
         if not isinstance(item, dict):
             raise ParseError(f"{where}: expected an object, got {_json_kind(item)}")
         area_id = _field(item, "id", int, where)
-        if area_id <= 0:
-            raise ParseError(f"{where}.id: {area_id} is not a positive id")
+        if not 0 < area_id <= MAX_AREA_ID:
+            raise ParseError(f"{where}.id: {area_id} is not an id from 1 to {MAX_AREA_ID}")
         name = _field(item, "name", str, where).strip()
         abbreviation = _field(item, "abrev", str, where).strip()
         areas.append(AreaInfo(area_id, name or f"Area {area_id}", abbreviation or str(area_id)))
@@ -220,6 +222,8 @@ def parse_loadtable(payload: Any, area_id: int) -> tuple[list[SubstationRow], li
         name = _field(item, "name", str, where)
         if not name.strip():
             raise ParseError(f"{where}: empty substation name")
+        if len(name) > MAX_NAME_CHARS:
+            raise ParseError(f"{where}: substation name of {len(name)} characters")
         where = f"{where} ({name})"
         flags = []
         for key in ("quality", "qualityNow"):

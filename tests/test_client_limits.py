@@ -112,14 +112,14 @@ def test_a_trickling_answer_fails_as_timeout_at_the_total_deadline(server, mode)
     # 290 bytes at 5 a second would take a minute; each read is far inside the timeout.
     got, elapsed = timed(fast(server, timeout=1.0, attempts=1).get, f"{mode}/1")
     assert isinstance(got, FetchError) and str(got) == "timeout" and got.retryable
-    assert elapsed < 4.0
+    assert elapsed < 6.0  # 1 s plus slack for a busy machine; unbounded before
 
 
 def test_get_many_returns_by_the_cycle_deadline_and_frees_its_slots(server):
     client = fast(server, timeout=30.0, max_concurrency=2)
     paths = [f"hang/{i}" for i in range(4)] + ["ok/1"]
     got, elapsed = timed(client.get_many, paths, Deadline.after(1.0))
-    assert elapsed < 3.0
+    assert elapsed < 5.0
     assert {str(got[p]) for p in paths[:4]} == {"cycle deadline (1 s) exceeded"}
     # ok/1 waited for a slot held by a hanging request, never longer than the deadline.
     # (or it got a slot at the very last moment, and its own time ran out at once).

@@ -112,7 +112,7 @@ def test_the_cycle_stops_at_its_deadline_and_names_the_slow_area(sim, writer_db)
     cycle = Cycle(writer_db, client, interval_minutes=5, deadline_seconds=2)
     started = time.monotonic()
     result = cycle.run("manual")
-    assert time.monotonic() - started < 6
+    assert time.monotonic() - started < 10  # 2 s plus the write, on a busy machine
     assert result.status == "partial" and result.areas_ok == 19
     assert result.area_errors == {"7": "areagrid: cycle deadline (2 s) exceeded"}
     run = ImportRun.get_by_id(result.run_id)
@@ -137,7 +137,7 @@ def test_retry_after_defers_an_area_to_later_cycles_until_the_next_slot(sim, wri
         control(sim.base_url, fault=None, fault_areas=None)  # KAMO would answer again now
         second = Cycle(writer_db, client, interval_minutes=5).run("manual")
         assert second.area_errors == first.area_errors  # skipped: no request was made
-        traveller.move_to(start + timedelta(seconds=121))
+        traveller.move_to(start + timedelta(seconds=180))  # past 16:08, before 16:10
         third = Cycle(writer_db, client, interval_minutes=5).run("manual")
         assert third.status == "success" and 4 in stored_area_ids()
         # A long Retry-After never costs the next slot's poll.

@@ -252,3 +252,15 @@ def test_unexpected_structure_in_a_number_field_is_named_briefly():
     deep = [[[[1]]]] * 10_000  # an odd value must not be dumped whole into the reason
     with pytest.raises(ParseError, match=r"\.kw: expected a number, got a list$"):
         parse_loadtable({"Id": 2, "areaLoadData": [_row(kw=deep)]}, 2)
+
+
+@pytest.mark.parametrize("area_id", [0, -1, 1_000_001, 10**25])
+def test_area_ids_outside_a_plausible_range_are_refused(area_id):
+    # 10**25 does not fit SQLite's integer: sqlite3 would raise OverflowError at write time.
+    with pytest.raises(ParseError, match=r"area\[0\]\.id: .* is not an id from 1 to 1000000"):
+        parse_area_list([{"id": area_id, "name": "a", "abrev": "A"}])
+
+
+def test_an_absurdly_long_substation_name_fails_its_area():
+    with pytest.raises(ParseError, match="substation name of 5000 characters"):
+        parse_loadtable({"Id": 2, "areaLoadData": [_row(name="x" * 5000)]}, 2)
