@@ -109,7 +109,7 @@ def _number(value: Any, where: str, bound: float) -> float:
     if not math.isfinite(number):
         raise ParseError(f"{where}: {value} is not a finite number")
     if abs(number) > bound:
-        raise ParseError(f"{where}: {number:g} is outside -{bound:g}..{bound:g}")
+        raise ParseError(f"{where}: {number:g} is outside -{bound:.10g}..{bound:.10g}")
     return number
 
 
