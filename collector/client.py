@@ -130,6 +130,8 @@ class KamoClient:
             with Watchdog(until) as dog:
                 try:
                     response, body = self._follow(path, until)
+                    if dog.expired:  # a body ended by close: the watchdog's shutdown looks like EOF
+                        raise DeadlinePassed()
                 except (DeadlinePassed, requests.Timeout):
                     raise _timeout(deadline) from None
                 except requests.ConnectionError as exc:

@@ -48,6 +48,15 @@ class Hostile(BaseHTTPRequestHandler):
             self.wfile.write(BODY[i : i + 1])
             time.sleep(0.2)
 
+    def mode_trickleclose(self):  # no length, no chunks: the body ends when the socket closes
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for i in range(len(BODY)):
+            self.wfile.write(BODY[i : i + 1])
+            time.sleep(0.2)
+        self.close_connection = True
+
     def mode_slowheaders(self):
         self.wfile.write(b"HTTP/1.1 200 OK\r\n")
         for _ in range(200):
@@ -107,7 +116,7 @@ def timed(fn, *args, **kw):
 # --- deadlines ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["trickle", "slowheaders"])
+@pytest.mark.parametrize("mode", ["trickle", "trickleclose", "slowheaders"])
 def test_a_trickling_answer_fails_as_timeout_at_the_total_deadline(server, mode):
     # 290 bytes at 5 a second would take a minute; each read is far inside the timeout.
     got, elapsed = timed(fast(server, timeout=1.0, attempts=1).get, f"{mode}/1")
