@@ -5,6 +5,7 @@ socket use requests-mock."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import socket
 import struct
 import threading
@@ -165,6 +166,16 @@ def test_chunked_answer_is_cut_off_at_the_cap(server):
 def test_an_answer_at_the_cap_is_accepted(requests_mock):
     requests_mock.get(f"{BASE}/areagrid/1", content=b"x" * 4096)
     assert len(fast(max_answer_bytes=4096).get("areagrid/1").body) == 4096
+
+
+def test_a_compressed_answer_is_capped_by_its_inflated_size(requests_mock):
+    # We ask for identity; a server that compresses anyway is decoded within the cap.
+    small = gzip.compress(b'{"Id": 1}')
+    requests_mock.get(f"{BASE}/areagrid/1", content=small, headers={"Content-Encoding": "gzip"})
+    assert fast().get("areagrid/1").body == b'{"Id": 1}'
+    bomb = gzip.compress(b"0" * (64 * 1024 * 1024))  # 64 MiB in about 64 KB
+    requests_mock.get(f"{BASE}/areagrid/2", content=bomb, headers={"Content-Encoding": "gzip"})
+    assert str(timed(fast().get, "areagrid/2")[0]) == "answer over 4 MiB"
 
 
 # --- redirects and resets -----------------------------------------------------------------
