@@ -56,18 +56,34 @@ def post_worker_init(worker) -> None:
     psycopg2.extensions.set_wait_callback(_gevent_wait)
 
 
-def _gevent_wait(conn, timeout=None) -> None:
+def _gevent_wait(conn) -> None:
+    """psycopg2's wait callback: poll the connection, wait on its socket in gevent.
+
+    While connecting, libpq's connect_timeout no longer applies (the connection is driven
+    from here), so the same total deadline is kept by hand: an unreachable server is a
+    503, not a greenlet waiting for TCP to give up.
+    """
+    import time
+
     import psycopg2
     import psycopg2.extensions as ext
     from gevent.socket import wait_read, wait_write
 
+    deadline = None
+    if conn.status == ext.STATUS_SETUP:
+        seconds = ext.parse_dsn(conn.dsn).get("connect_timeout")
+        deadline = time.monotonic() + float(seconds) if seconds else None
     while True:
         state = conn.poll()
         if state == ext.POLL_OK:
             return
-        if state == ext.POLL_READ:
-            wait_read(conn.fileno(), timeout=timeout)
-        elif state == ext.POLL_WRITE:
-            wait_write(conn.fileno(), timeout=timeout)
-        else:
+        if state not in (ext.POLL_READ, ext.POLL_WRITE):
             raise psycopg2.OperationalError(f"unexpected psycopg2 poll state {state}")
+        left = None if deadline is None else deadline - time.monotonic()
+        wait = wait_read if state == ext.POLL_READ else wait_write
+        try:
+            if left is not None and left <= 0:
+                raise TimeoutError
+            wait(conn.fileno(), timeout=left)
+        except TimeoutError:
+            raise psycopg2.OperationalError("timeout expired connecting to PostgreSQL") from None

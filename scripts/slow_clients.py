@@ -114,7 +114,7 @@ def timed_get(port: int, path: str, timeout: float = 30.0) -> tuple[float, int]:
 def start_gunicorn(
     env: dict[str, str], port: int, log_path: Path, extra: list[str] | None = None
 ) -> subprocess.Popen:
-    """gunicorn with the container's command on 127.0.0.1:port; returns once /api/health
+    """gunicorn with the container's command on 127.0.0.1:port; returns once it
     answers (20 s deadline)."""
     env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
     with log_path.open("w") as log:
@@ -129,7 +129,7 @@ def start_gunicorn(
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-2000:]}")
-        if timed_get(port, "/api/health", timeout=2)[1]:
+        if timed_get(port, "/api/openapi.json", timeout=2)[1]:  # no database needed
             return proc
         time.sleep(0.1)
     stop_gunicorn(proc)
