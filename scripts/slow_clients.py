@@ -185,7 +185,9 @@ def _summary(results: list[tuple[float, int]]) -> dict:
 
 
 def sqlite_env(db_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAMO_", "SMTP_", "API_"))}
+    # GUNICORN_CMD_ARGS would override the config file: what is measured is the file.
+    skip = ("KAMO_", "SMTP_", "API_", "GUNICORN_CMD_ARGS")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     env.update(
         DATABASE_URL=f"sqlite:///{db_dir / 'kamo.db'}",
         DATA_DIR=str(db_dir),
