@@ -9,6 +9,10 @@ from werkzeug.wrappers import Response
 
 from api import __version__
 from api.openapi_schemas import SCHEMAS
+from api.params import INSTANT_PATTERN, MAX_ROW_ID, MONTH_PATTERN
+from api.routes_export import MAX_DAYS
+from api.routes_load import MAX_COINCIDENT_MONTHS, MAX_HISTORY_HOURS, MAX_PEAK_PERIODS
+from api.routes_substations import MAX_POINTS
 
 bp = Blueprint("openapi", __name__)
 
@@ -25,6 +29,7 @@ def _error(description: str) -> dict:
 
 UNAVAILABLE = _error("The database cannot be read yet (missing, or another schema version)")
 BAD = _error("A parameter is invalid; `parameter` names it")
+AREA_UNKNOWN = _error("The area is not known (yet) to this logger")
 
 
 def _ok(schema: str, description: str = "OK") -> dict:
@@ -53,18 +58,31 @@ AREA_OR_ALL = _param(
     },
     "KAMO area id, or `all`",
 )
-INSTANT = {"type": "string", "minLength": 1, "description": "ISO 8601 date or date-time"}
+INSTANT = {
+    "type": "string",
+    "pattern": INSTANT_PATTERN,
+    "description": "ISO 8601 date YYYY-MM-DD of 1970-9998, optionally with a time "
+    "THH:MM[:SS[.ffffff]] and Z or an offset +HH:MM / -HH:MM",
+}
+# OpenAPI cannot state rules between parameters; the descriptions do, and the server
+# answers 400 naming `end` (or the span parameter) when a combination breaks them.
 START = _param(
     "start", "query", INSTANT, "Start (inclusive); without an offset it is local time in TZ"
 )
-END = _param("end", "query", INSTANT, "End (exclusive; a bare date includes that day)")
+END = _param(
+    "end",
+    "query",
+    INSTANT,
+    "End (exclusive; a bare date includes that day). With start: after start, and the "
+    "range at most the span parameter's maximum",
+)
 
 
 def _hours(default: int) -> dict:
     return _param(
         "hours",
         "query",
-        {"type": "integer", "minimum": 1, "maximum": 8784},
+        {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY_HOURS},
         f"Hours back from the end of the current hour (default {default}); not with start/end",
     )
 
@@ -72,7 +90,7 @@ def _hours(default: int) -> dict:
 def _get(summary: str, ok: dict, parameters: list, *, area=True, extra: dict | None = None):
     responses = {"200": ok, "400": BAD, "503": UNAVAILABLE}
     if area:
-        responses["400"] = BAD
+        responses["404"] = AREA_UNKNOWN
     responses.update(extra or {})
     return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
 
@@ -92,7 +110,12 @@ CSV_OK = {
 EXPORT_PARAMS = [
     AREA_OR_ALL,
     _param("format", "query", {"type": "string", "enum": ["csv", "json", "ndjson"]}, "Default csv"),
-    _param("days", "query", {"type": "integer", "minimum": 1, "maximum": 366}, "Default 7"),
+    _param(
+        "days",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+        "Days back from the end of the current hour (default 7); not with start/end",
+    ),
     START,
     END,
 ]
@@ -104,7 +127,7 @@ def _export(summary: str) -> dict:
             "summary": summary,
             "security": [{"ApiKey": []}],
             "parameters": EXPORT_PARAMS,
-            "responses": {"200": CSV_OK, "400": BAD, **AUTH_ERRORS},
+            "responses": {"200": CSV_OK, "400": BAD, "404": AREA_UNKNOWN, **AUTH_ERRORS},
         }
     }
 
@@ -145,7 +168,7 @@ PATHS: dict[str, Any] = {
         "Newest hourly load of an area",
         _ok("CurrentLoad"),
         [AREA],
-        extra={"404": _error("No load stored for the area yet")},
+        extra={"404": _error("The area is not known (yet), or has no load stored yet")},
     ),
     "/api/load/history/{area_id}": _get(
         "Hourly load over a window", _ok("LoadHistory"), [AREA, _hours(24), START, END]
@@ -164,8 +187,9 @@ PATHS: dict[str, Any] = {
             _param(
                 "limit",
                 "query",
-                {"type": "integer", "minimum": 1, "maximum": 366},
-                "Periods (defaults: 31 days, 12 months, 10 years; max 366, 120, 50)",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PEAK_PERIODS},
+                "Periods back from the newest data (defaults: 31 days, 12 months, 10 years); "
+                "only periods with data are listed",
             ),
         ],
     ),
@@ -181,14 +205,16 @@ PATHS: dict[str, Any] = {
             _param(
                 "from",
                 "query",
-                {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
-                "First month YYYY-MM (default: 11 months before `to`)",
+                {"type": "string", "pattern": MONTH_PATTERN},
+                "First month YYYY-MM, 1970-9000 (default: 11 months before `to`)",
             ),
             _param(
                 "to",
                 "query",
-                {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
-                "Last month YYYY-MM (default: the current month); at most 60 months",
+                {"type": "string", "pattern": MONTH_PATTERN},
+                "Last month YYYY-MM, 1970-9000 (default: the current month, or 11 months "
+                f"after `from`); not before `from`, and at most {MAX_COINCIDENT_MONTHS} "
+                "months from `from`",
             ),
         ],
         area=False,
@@ -210,8 +236,9 @@ PATHS: dict[str, Any] = {
             _param(
                 "substation",
                 "query",
-                {"type": "string", "minLength": 1},
-                "One substation, by id or name",
+                # Surrounding blanks are ignored, so a blank-only name is empty (400).
+                {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"},
+                "One substation of the area, by id or name (404 when the area has none such)",
             ),
             _param(
                 "resolution",
@@ -220,9 +247,12 @@ PATHS: dict[str, Any] = {
                     "type": "string",
                     "enum": ["auto", "raw", "15m", "30m", "1h", "3h", "6h", "12h", "1d"],
                 },
-                "Default auto: raw or the finest bucket that keeps under 4000 points",
+                "Default auto: raw or the finest bucket that keeps under 4000 points. "
+                f"Any other choice may give at most {MAX_POINTS} points over the range "
+                "(one series per substation)",
             ),
         ],
+        extra={"404": _error("The area is not known (yet), or has no such substation")},
     ),
     "/api/imports": _get(
         "Import runs, newest first (keyset pagination with before_id)",
@@ -234,7 +264,7 @@ PATHS: dict[str, Any] = {
             _param(
                 "before_id",
                 "query",
-                {"type": "integer", "minimum": 1},
+                {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
                 "Runs with a smaller id (from next_before_id)",
             ),
             _param(

@@ -8,12 +8,36 @@ from typing import NamedTuple
 from flask import current_app, request
 from peewee import Database
 
-from api.errors import BadParameter
+from api.errors import ApiError, BadParameter
 from api.queries.common import area_row
 from shared.timeutil import HOUR, is_date_only, next_local_midnight, now_ts, parse_query_time
 
 AREA_IDS = range(1, 21)
-_INT = re.compile(r"^[+-]?\d{1,12}$")
+# Whole numbers up to 19 digits, so every bound below 2**63 (SQLite's integers) can be met.
+_INT = re.compile(r"^[+-]?\d{1,19}$")
+MAX_ROW_ID = 2**62  # largest id a client may pass (before_id, substation ids)
+
+# The exact text `start`/`end` accept, stated in /api/openapi.json as the parameters'
+# pattern: a real calendar date of 1970-9998 (the range shared.timeutil converts), with
+# an optional time and offset. One pattern for the document and the check, so a value the
+# document calls valid is never refused for its form.
+_YEAR = r"(?:19[7-9]\d|[2-8]\d{3}|9[0-8]\d{2}|99[0-8]\d|999[0-8])"
+_LEAP_YEAR = (
+    r"(?:19(?:7[26]|8[048]|9[26])|[2-9]\d(?:0[48]|[2468][048]|[13579][26])"
+    r"|(?:[2468][048]|[3579][26])00)"
+)
+_MONTH_DAY = (
+    r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    r"|(?:0[13578]|1[02])-31)"
+)
+_TIME = (
+    r"T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?"
+)
+INSTANT_PATTERN = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)(?:{_TIME})?$"
+_INSTANT = re.compile(INSTANT_PATTERN)
+# A month YYYY-MM of 1970-9000 (from/to of the coincident peaks).
+MONTH_PATTERN = r"^(19[7-9]\d|[2-8]\d{3}|9000)-(0[1-9]|1[0-2])$"
 
 
 def _raw(name: str) -> str | None:
@@ -62,8 +86,8 @@ def area(db: Database, value: str) -> tuple[int, str]:
     if not _INT.match(value or "") or int(value) not in AREA_IDS:
         raise BadParameter("area_id", "area_id must be a whole number from 1 to 20")
     found = area_row(db, int(value))
-    if found is None:
-        raise BadParameter("area_id", f"area {int(value)} is not known (yet) to this logger")
+    if found is None:  # a valid id, just not collected here (yet): not found, not bad input
+        raise ApiError(404, f"area {int(value)} is not known (yet) to this logger", "area_id")
     return found[0], found[1]
 
 
@@ -77,6 +101,8 @@ def instant(name: str) -> int | None:
     if raw is None or raw == "":
         return None
     try:
+        if not _INSTANT.match(raw):
+            raise ValueError("YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM|-HH:MM], years 1970-9998")
         ts = parse_query_time(raw, current_app.config["ZONE"])
     except ValueError as exc:
         raise BadParameter(name, f"{name} must be an ISO 8601 date or date-time ({exc})") from None

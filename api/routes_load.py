@@ -17,9 +17,12 @@ from shared.timeutil import HOUR, add_local_days, iso_many, local_month, month_s
 bp = Blueprint("load", __name__)
 
 MAX_HISTORY_HOURS = 366 * 24
-PEAK_LIMITS = {"day": (31, 366), "month": (12, 120), "year": (10, 50)}
+# Periods listed by default; any period may list up to MAX_PEAK_PERIODS (only periods with
+# data are returned, so a long limit costs no more than the data held).
+PEAK_DEFAULTS = {"day": 31, "month": 12, "year": 10}
+MAX_PEAK_PERIODS = 366
 MAX_COINCIDENT_MONTHS = 60
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(params.MONTH_PATTERN)
 
 
 @bp.get("/cooperatives")
@@ -75,9 +78,8 @@ def history(area: str) -> Response:
 def peaks(area: str) -> Response:
     db = get_db()
     area_id, area_label = params.area(db, area)
-    period = params.choice("period", "day", tuple(PEAK_LIMITS))
-    default, most = PEAK_LIMITS[period]
-    limit = params.integer("limit", default, 1, most)
+    period = params.choice("period", "day", tuple(PEAK_DEFAULTS))
+    limit = params.integer("limit", PEAK_DEFAULTS[period], 1, MAX_PEAK_PERIODS)
     zone = current_app.config["ZONE"]
     _, newest = q.data_span(db, area_id)
     found = []
@@ -142,7 +144,7 @@ def _month_param(name: str) -> tuple[int, int] | None:
     if raw is None:
         return None
     match = _MONTH.match(raw)
-    if not match or not 1 <= int(match.group(2)) <= 12 or not 1970 <= int(match.group(1)) <= 9000:
+    if not match:
         raise BadParameter(name, f"{name} must be a month as YYYY-MM")
     return int(match.group(1)), int(match.group(2))
 

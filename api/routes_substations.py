@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from api import params
 from api.dbconn import get_db
-from api.errors import BadParameter
+from api.errors import ApiError, BadParameter
 from api.present import number, when
 from api.queries import substations as q
 from shared.timeutil import HOUR, wall_key_to_ts
@@ -81,7 +81,7 @@ def _substation(db, area_id: int) -> int | None:
     for sid, name, _, _ in q.substations(db, area_id):
         if str(sid) == raw or name == raw:
             return sid
-    raise BadParameter("substation", f"area {area_id} has no substation {raw!r}")
+    raise ApiError(404, f"area {area_id} has no substation {raw!r}", "substation")
 
 
 def _resolution(span: int, series: int) -> tuple[str, int]:

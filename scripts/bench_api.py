@@ -4,9 +4,10 @@
 
 Latency: each query through the Flask test client (in process, so it measures the app and
 SQLite, not the network), p50 and p95 with min-max spread. Throughput: gunicorn started
-with the container's command (2 sync workers) and a small C load generator in a second
+with the container's command (2 gevent workers) and a small C load generator in a second
 process on loopback (compiled with the system cc; a Python fallback is much slower).
-Resident memory of each worker is read from /proc after the load test.
+Resident memory of each worker is read from /proc after the load test. Slow clients:
+/api/health and / while 50 connections send headers a line every 5 s (scripts/slow_clients.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_latency import measure_urls  # noqa: E402
+from slow_clients import (  # noqa: E402
+    latency_under_slow_clients,
+    sqlite_env,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 LOADGEN_C = r"""
 #include <arpa/inet.h>
@@ -183,6 +190,28 @@ def measure_throughput(db_path: Path, seconds: float, concurrency: int) -> dict:
     }
 
 
+def measure_slow_clients(db_path: Path, clients: int = 50) -> dict:
+    """/api/health and / latency while `clients` connections send headers slowly."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**sqlite_env(db_path.parent), "DATABASE_URL": f"sqlite:///{db_path.resolve()}"}
+        proc = start_gunicorn(env, port, Path(tmp) / "gunicorn.log")
+        try:
+            return latency_under_slow_clients(port, clients, samples=40, interval=5.0)
+        finally:
+            stop_gunicorn(proc)
+
+
+def _slow_rows(slow: dict) -> list[list[str]]:
+    rows = []
+    for label, key in (("/api/health", "health"), ("/", "dashboard")):
+        s = slow[key]
+        failed = f", {s['failed']} failed" if s["failed"] else ""
+        value = f"median {s['median_ms']:.1f} ms ({s['min_ms']:.1f}-{s['max_ms']:.1f}){failed}"
+        rows.append([f"API {label} with 50 slow-header clients", value, "< 1000 ms, 0 failed"])
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=REPO / "data" / "bench.db")
@@ -220,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         table.append(["API gunicorn /api/load/current/20",
                       f"{t['rps']:.0f} req/s, {t['errors']} errors", ">= 1000 req/s"])  # fmt: skip
         table.append(["API worker RSS after the load", f"{t['rss_mb']:.1f} MB", "<= 80 MB"])
+    slow_rows = _slow_rows(measure_slow_clients(args.db))
+    for row in slow_rows:
+        print(f"{row[0]:44} {row[1]}")
+    table.extend(slow_rows)
     print(json.dumps(table))  # the last line: what `make bench` collects
     return 0
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
+from api_support import make_app
 
 API_KEY_HEADER = {"X-API-Key": "test-key-0123456789"}
 
@@ -25,22 +29,30 @@ BAD = [
     ("/api/load/history/1?hours=5&start=2026-11-01", "hours"),
     ("/api/load/history/1?start=0001-01-01", "start"),
     ("/api/load/history/1?start=9999-12-31T23:59:59-12:00", "start"),
+    # The document's date pattern: a real calendar date, T before a time, Z or ±HH:MM.
+    ("/api/load/history/1?end=0", "end"),
+    ("/api/load/history/1?end=2027-02-29", "end"),
+    ("/api/load/history/1?start=2026-11-01 10:00", "start"),
+    ("/api/load/history/1?start=2026-11-01T10:00z", "start"),
+    ("/api/load/history/1?start=20261101", "start"),
     ("/api/load/peaks/1?period=week", "period"),
     ("/api/load/peaks/1?limit=0", "limit"),
-    ("/api/load/peaks/1?period=year&limit=51", "limit"),
+    ("/api/load/peaks/1?period=year&limit=367", "limit"),
     ("/api/load/stats/1?hours=-5", "hours"),
     ("/api/load/coincident-peaks?from=2026-13", "from"),
     ("/api/load/coincident-peaks?from=2026-1", "from"),
     ("/api/load/coincident-peaks?to=June", "to"),
+    ("/api/load/coincident-peaks?to=0000-00", "to"),
+    ("/api/load/coincident-peaks?to=1969-12", "to"),
     ("/api/load/coincident-peaks?from=2026-05&to=2026-01", "to"),
     ("/api/load/coincident-peaks?from=2010-01&to=2026-01", "to"),
     ("/api/substations/history/1?resolution=2m", "resolution"),
     ("/api/substations/history/1?hours=8784&resolution=raw", "resolution"),
-    ("/api/substations/history/1?substation=Nowhere", "substation"),
     ("/api/substations/list/22", "area_id"),
     ("/api/status?days=0", "days"),
     ("/api/imports?limit=0", "limit"),
     ("/api/imports?before_id=abc", "before_id"),
+    ("/api/imports?before_id=4611686018427387905", "before_id"),
     ("/api/imports?request_id=../etc", "request_id"),
     ("/api/imports?status=done", "status"),
     ("/api/export/load/1?format=xml", "format"),
@@ -74,3 +86,50 @@ def test_hostile_input_never_500(client, url: str) -> None:
     response = client.get(url, headers=API_KEY_HEADER)
     assert 400 <= response.status_code < 500
     assert response.is_json
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/api/substations/history/1?substation=Nowhere", "substation"),
+        ("/api/substations/history/1?substation=999999", "substation"),
+    ],
+)
+def test_unknown_substation_is_404_naming_the_parameter(client, url: str, parameter: str) -> None:
+    """A well-formed name the area does not have is not found, not bad input."""
+    response = client.get(url)
+    assert response.status_code == 404
+    assert response.get_json()["parameter"] == parameter
+
+
+def test_unknown_area_is_404(sim_dir: Path, tmp_path: Path) -> None:
+    """An id in 1-20 that the database does not hold (yet) is not found, not bad input."""
+    with sqlite3.connect(f"file:{sim_dir / 'kamo.db'}?mode=ro", uri=True) as source:
+        copy = sqlite3.connect(tmp_path / "kamo.db")
+        source.backup(copy)
+    copy.execute("DELETE FROM area WHERE id = 12")
+    copy.commit()
+    copy.close()
+    client = make_app(tmp_path).test_client()
+    assert client.get("/api/load/history/11").status_code == 200
+    response = client.get("/api/load/history/12")
+    assert response.status_code == 404
+    assert response.get_json()["parameter"] == "area_id"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # The limits /api/openapi.json states are the limits the server keeps.
+        "/api/load/peaks/20?period=year&limit=366",
+        "/api/load/peaks/20?period=month&limit=366",
+        "/api/imports?before_id=4611686018427387904",
+        "/api/load/coincident-peaks?from=9000-12",
+        "/api/load/history/20?start=2028-02-29&end=2028-03-01T00:00:00.5%2B14:00",
+        "/api/load/history/20?end=1970-01-01T00:00Z",
+        "/api/load/history/20?start=9998-12-31",
+    ],
+)
+def test_documented_limits_are_accepted(client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
