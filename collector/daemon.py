@@ -36,6 +36,7 @@ STUCK_KEY = "collector-stuck"
 # No manual cycle starts this close to a slot (a normal cycle takes 1-3 s); one that still
 # runs over a slot's start is followed by that slot's cycle at once (SlotLoop.catch_up).
 SLOT_GUARD = 15.0
+MAX_CLAIM = 100  # request ids one run answers (the API queues at most MAX_PENDING)
 
 
 class Daemon:
@@ -45,7 +46,9 @@ class Daemon:
         self.cycle.on_phase = lambda phase: self.beat(state=phase, since=now_ts())
         self.stop = stop  # also the client's abort flag
         self.loop = SlotLoop(settings.poll_interval_minutes, self._scheduled)
-        self.alerter = Alerter(settings, watch=self._stuck, unwritten=lambda: self.outage.kept)
+        self.alerter = Alerter(
+            settings, watch=self._stuck, unwritten=lambda: self.outage.snapshot()
+        )
         self.outage = PendingRuns()
         self._beat_lock = threading.Lock()
         self._alert_lock = threading.Lock()
@@ -116,8 +119,9 @@ class Daemon:
     # --- cycles ---------------------------------------------------------------------------
 
     def _scheduled(self, _slot: int) -> None:
-        # A scheduled cycle also answers every manual request waiting for it.
-        self.run_cycle("scheduled", self._claim(pending_triggers(self.settings.triggers_dir)))
+        # A scheduled cycle also answers the manual requests waiting for it.
+        waiting = pending_triggers(self.settings.triggers_dir)[:MAX_CLAIM]
+        self.run_cycle("scheduled", self._claim(waiting))
 
     def _claim(self, triggers: list[Trigger]) -> list[str]:
         for trigger in triggers:
@@ -210,7 +214,7 @@ class Daemon:
         )
         if by != "manual" or at > now:
             return  # the rate limit, or the next slot answers them
-        ids = self._claim(pending)
+        ids = self._claim(pending[:MAX_CLAIM])
         log.info("manual import requested (request %s)", ", ".join(ids))
         next_slot = self.loop.next_slot_ts()
         self.run_cycle("manual", ids)

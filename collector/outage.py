@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -64,27 +65,35 @@ def is_write_error(exc: BaseException) -> bool:
 
 
 class PendingRuns:
-    """Failed attempts waiting for a writable database, oldest first, at most MAX_KEPT."""
+    """Failed attempts waiting for a writable database, oldest first, at most MAX_KEPT.
+    The main loop adds and flushes; the watchdog thread reads a snapshot for the alert."""
 
     def __init__(self, limit: int = MAX_KEPT) -> None:
-        self.kept: deque[UnwrittenRun] = deque(maxlen=limit)
+        self._kept: deque[UnwrittenRun] = deque(maxlen=limit)
+        self._lock = threading.Lock()
         self.dropped = 0  # attempts beyond the cap: counted in the message of the next row
 
     def __len__(self) -> int:
-        return len(self.kept)
+        return len(self._kept)
+
+    def snapshot(self) -> list[UnwrittenRun]:
+        with self._lock:
+            return list(self._kept)
 
     def add(self, attempt: UnwrittenRun) -> None:
-        if len(self.kept) == self.kept.maxlen:
-            self.dropped += 1
-        self.kept.append(attempt)
+        with self._lock:
+            if len(self._kept) == self._kept.maxlen:
+                self.dropped += 1
+            self._kept.append(attempt)
 
     def flush(self, db: Database) -> int:
         """Write every kept attempt in one transaction; 0 and nothing lost if it fails."""
-        if not self.kept:
+        kept = self.snapshot()
+        if not kept:
             return 0
         try:
             with db.atomic():
-                for index, attempt in enumerate(self.kept):
+                for index, attempt in enumerate(kept):
                     note = ""
                     if index == 0 and self.dropped:
                         note = f" ({self.dropped} earlier failed attempts were not kept)"
@@ -92,10 +101,11 @@ class PendingRuns:
         except Exception as exc:
             log.debug("outage runs not written yet: %s", write_error_cause(exc))
             return 0
-        written = len(self.kept)
-        self.kept.clear()
-        self.dropped = 0
-        return written
+        with self._lock:
+            for _ in kept:
+                self._kept.popleft()
+            self.dropped = 0
+        return len(kept)
 
 
 def _write(attempt: UnwrittenRun, note: str) -> None:

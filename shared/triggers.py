@@ -100,6 +100,8 @@ def pending_triggers(directory: Path) -> list[Trigger]:
     for path in entries:
         if path.suffix != ".json" or not REQUEST_ID.match(path.stem):
             continue
+        if not path.is_file():  # reading a FIFO or a device would block the collector
+            continue
         try:
             requested_at = json.loads(path.read_text()).get("requested_at")
         except (OSError, ValueError, AttributeError):
