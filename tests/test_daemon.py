@@ -110,7 +110,8 @@ def start_clear_of_a_slot(
 def daemon(sim, tmp_path):
     """Hourly polling: the startup cycle, then nothing scheduled while the test runs."""
     d = start_clear_of_a_slot(sim, tmp_path, 60)
-    assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] != "running"], 20), d.output()
+    # The heartbeat reports a finished run last: after its row and its log line.
+    assert wait_for(lambda: (d.heartbeat() or {}).get("last_cycle"), 20), d.output()
     yield d
     d.stop()
 
