@@ -66,6 +66,9 @@ COLLECTOR = _obj(
         "version": STR_N,
         "last_status": STR_N,
         "next_poll": TIME_N,
+        "doing": STR_N,
+        "problems": _arr(STR),
+        "unwritten_runs": INT,
     }
 )
 RATE = _obj(

@@ -39,6 +39,9 @@ def _collector() -> dict:
         "version": beat.get("version"),
         "last_status": beat.get("last_status"),
         "next_poll": when(beat.get("next_slot")) if state == "running" else None,
+        "doing": beat.get("state"),  # polling, writing, idle, ... as the collector says
+        "problems": collector_reasons(state, beat),
+        "unwritten_runs": beat.get("unwritten_runs") or 0,
     }
 
 

@@ -77,3 +77,16 @@ def test_health_is_degraded_when_the_heartbeat_stopped(skewed, tmp_path):
     assert response.status_code == 200 and response.get_json()["status"] == "degraded"
     assert "heartbeat stopped" in response.get_json()["reasons"][0]
     assert make_app(skewed).test_client().get("/api/health?strict=2").status_code == 400
+
+
+def test_status_shows_the_stuck_collector_and_its_unwritten_runs(skewed, tmp_path):
+    from shared.timeutil import now_ts
+
+    now = now_ts()
+    _beat_file(tmp_path, pid=1, updated_at=now, state="writing", since=now - 400,
+               deadline_at=now - 100, interval_minutes=5, started_at=now - 500,
+               last_finished_at=now - 450, unwritten_runs=3)  # fmt: skip
+    collector = make_app(skewed, DATA_DIR=str(tmp_path)).test_client().get("/api/status").json
+    collector = collector["collector"]
+    assert collector["doing"] == "writing" and collector["unwritten_runs"] == 3
+    assert any("past its deadline" in p for p in collector["problems"])
