@@ -26,7 +26,14 @@ from collector.outage import PendingRuns, WriteFailed, write_error_cause
 from shared.config import Settings
 from shared.heartbeat import WRITE_EVERY, problems, run_deadline, write_heartbeat
 from shared.timeutil import iso, now_ts, slot_start
-from shared.triggers import Trigger, expected_start, pending_triggers
+from shared.triggers import (
+    Trigger,
+    claim,
+    expected_start,
+    pending_triggers,
+    release,
+    restore_claims,
+)
 
 log = logging.getLogger("collector")
 
@@ -121,15 +128,15 @@ class Daemon:
     def _scheduled(self, _slot: int) -> None:
         # A scheduled cycle also answers the manual requests waiting for it.
         waiting = pending_triggers(self.settings.triggers_dir)[:MAX_CLAIM]
-        self.run_cycle("scheduled", self._claim(waiting))
+        self.run_cycle("scheduled", waiting)
 
-    def _claim(self, triggers: list[Trigger]) -> list[str]:
-        for trigger in triggers:
-            trigger.path.unlink(missing_ok=True)  # claimed: a crash must not replay it forever
-        return [t.request_id for t in triggers]
-
-    def run_cycle(self, trigger: str, request_ids: list[str] | None = None) -> None:
-        ids = request_ids or []
+    def run_cycle(self, trigger: str, requests: list[Trigger] | None = None) -> None:
+        """One cycle, answering `requests`. Their files are claimed (renamed) now and removed
+        once a run row names them: written now, or after a write outage. A collector that
+        dies before leaves them to the next start (restore_claims), so none is lost."""
+        claimed = {t.request_id: claim(t) for t in requests or []}
+        ids = [request_id for request_id, path in claimed.items() if path is not None]
+        files = [path for path in claimed.values() if path is not None]
         self.flush_outage()
         started = now_ts()
         deadline = run_deadline(started, self.settings.poll_interval_minutes)
@@ -141,18 +148,24 @@ class Daemon:
         try:
             result = self.cycle.run(trigger, ids)
         except Interrupted:
+            release(files)  # the run row names them, as interrupted
             log.info("cycle interrupted by shutdown; recorded as failed")
             return
         except WriteFailed as exc:
-            self.outage.add(exc.attempt)
+            exc.attempt.claimed = files
+            dropped = self.outage.add(exc.attempt)
+            if dropped is not None:  # its requests wait again rather than vanish
+                restore_claims(self.settings.triggers_dir, dropped.claimed)
             log.error("import %s failed: %s%s", trigger, exc, _requests(ids))
             self._finished(finished_beat, "failed")
             return
         except Exception as exc:
+            release(files)
             log.exception("cycle crashed; the collector keeps running")
             log.error("import %s failed: %s%s", trigger, write_error_cause(exc), _requests(ids))
             self._finished(finished_beat, "failed")
             return
+        release(files)
         # The line goes out before the heartbeat says the run finished: whoever sees the
         # finished run in the heartbeat finds its line in the log.
         line = format_cycle_line(result, trigger, self.settings.tz, self.loop.next_slot_ts())
@@ -214,10 +227,10 @@ class Daemon:
         )
         if by != "manual" or at > now:
             return  # the rate limit, or the next slot answers them
-        ids = self._claim(pending[:MAX_CLAIM])
-        log.info("manual import requested (request %s)", ", ".join(ids))
+        taken = pending[:MAX_CLAIM]
+        log.info("manual import requested (%s)", _requests([t.request_id for t in taken]).strip())
         next_slot = self.loop.next_slot_ts()
-        self.run_cycle("manual", ids)
+        self.run_cycle("manual", taken)
         self.loop.catch_up(next_slot)
 
     # --- main loop ------------------------------------------------------------------------
@@ -231,6 +244,9 @@ class Daemon:
             self.settings.poll_interval_minutes,
             self.settings.database_url,
         )
+        restored = restore_claims(self.settings.triggers_dir)
+        if restored:
+            log.warning("answering %d request(s) a stopped collector had taken", len(restored))
         self.loop.mark_polled(slot_start(now_ts(), self.settings.poll_interval_minutes))
         self.run_cycle("startup")
         while not self.stop.is_set():

@@ -13,10 +13,12 @@ import logging
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from peewee import Database, DatabaseError
 
 from shared.models import ImportRun
+from shared.triggers import release
 
 log = logging.getLogger("collector")
 
@@ -58,6 +60,7 @@ class UnwrittenRun:
     message: str
     request_ids: list[str] = field(default_factory=list)
     run_id: int | None = None  # the row exists (left "running") when start_run got through
+    claimed: list[Path] = field(default_factory=list)  # request files, removed once written
 
 
 def is_write_error(exc: BaseException) -> bool:
@@ -80,11 +83,15 @@ class PendingRuns:
         with self._lock:
             return list(self._kept)
 
-    def add(self, attempt: UnwrittenRun) -> None:
+    def add(self, attempt: UnwrittenRun) -> UnwrittenRun | None:
+        """Keep an attempt; returns the oldest one when it had to make room for it."""
         with self._lock:
+            oldest = None
             if len(self._kept) == self._kept.maxlen:
                 self.dropped += 1
+                oldest = self._kept[0]
             self._kept.append(attempt)
+            return oldest
 
     def flush(self, db: Database) -> int:
         """Write every kept attempt in one transaction; 0 and nothing lost if it fails."""
@@ -105,6 +112,7 @@ class PendingRuns:
             for _ in kept:
                 self._kept.popleft()
             self.dropped = 0
+        release([path for attempt in kept for path in attempt.claimed])
         return len(kept)
 
 

@@ -48,7 +48,43 @@ def expected_start(
     return start, "manual"
 
 
+CLAIMED = ".claimed-"  # a request a cycle took, kept until its run is recorded
+
+
+def claim(trigger: Trigger) -> Path | None:
+    """Take a request for a cycle: renamed, not removed, until its run is recorded (a rename
+    needs no free space, and a collector that dies first leaves it to be answered later)."""
+    target = trigger.path.with_name(CLAIMED + trigger.path.name)
+    try:
+        os.replace(trigger.path, target)
+    except FileNotFoundError:
+        return None
+    return target
+
+
+def release(claimed: list[Path]) -> None:
+    """The run that answers these requests is recorded: forget them."""
+    for path in claimed:
+        path.unlink(missing_ok=True)
+
+
+def restore_claims(directory: Path, only: list[Path] | None = None) -> list[str]:
+    """Requests taken but never recorded (by a stopped collector, or `only` these): pending
+    again."""
+    restored = []
+    found = only if only is not None else sorted(directory.glob(f"{CLAIMED}*.json"))
+    for path in found:
+        name = path.name.removeprefix(CLAIMED)
+        try:
+            os.replace(path, path.with_name(name))
+        except FileNotFoundError:
+            continue
+        restored.append(name.removesuffix(".json"))
+    return restored
+
+
 def count_pending(directory: Path) -> int:
+    """Requests waiting or taken but not yet recorded: the bound counts both."""
     try:
         return sum(1 for p in directory.iterdir() if p.suffix == ".json")
     except FileNotFoundError:

@@ -4,6 +4,8 @@ failed attempts kept and written as failed runs once space is free, collection r
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 
 import pytest
@@ -69,6 +71,7 @@ def test_disk_full_is_one_line_then_recorded_and_collection_resumes(simulator, t
                 20,
             ), d.output()
             assert "recorded 2 import run(s) that could not be written" in d.output()
+            assert list((data / "triggers").iterdir()) == []  # every request answered
         finally:
             d.stop()
         rows = _db_rows(db_path)
@@ -95,3 +98,40 @@ def test_disk_full_is_one_line_then_recorded_and_collection_resumes(simulator, t
         found = client.get("/api/imports?request_id=full-2").get_json()["runs"]
         assert [r["status"] for r in found] == ["failed"]
         assert client.get("/api/status").get_json()["runs_24h"]["by_status"]["failed"] == 2
+
+
+def test_requests_taken_during_an_outage_survive_a_restart(simulator, tmp_path):
+    """The failed attempts live in memory until the disk frees; a collector killed before
+    that must not lose the requests it had taken: the next start answers them."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with small_filesystem(tmp_path / "small", size_mb=16) as small:
+        db_path = small / "kamo.db"
+        env = collector_env(simulator.base_url, data, POLL_INTERVAL_MINUTES="60",
+                            DATABASE_URL=f"sqlite:///{db_path}")  # fmt: skip
+        d = Daemon(env)
+        try:
+            assert wait_for(lambda: d.heartbeat() and d.heartbeat()["last_cycle"], 20), d.output()
+            filler = fill(small)
+            write_trigger(data / "triggers", "taken-1")
+            assert wait_for(lambda: "failed: cannot write" in d.output(), 20), d.output()
+            os.kill(d.proc.pid, signal.SIGKILL)
+            d.proc.wait(10)
+        finally:
+            d.stop()
+        filler.unlink()
+        again = Daemon(env)
+        try:
+            answered = wait_for(
+                lambda: [
+                    r
+                    for r in _db_rows(db_path)
+                    if r["request_id"] == "taken-1" and r["status"] == "success"
+                ],
+                20,
+            )
+            assert answered, again.output()
+            assert answered[0]["trigger"] == "manual"
+            assert "answering 1 request(s) a stopped collector had taken" in again.output()
+        finally:
+            again.stop()
