@@ -42,12 +42,15 @@ def smtp():
     controller.stop()
 
 
-def _health(data_dir, strict: bool = False):
-    app = create_app(
+def _app(data_dir):
+    return create_app(
         {"DATABASE_URL": f"sqlite:///{data_dir / 'kamo.db'}", "DATA_DIR": str(data_dir),
          "TZ": "America/Chicago", "TESTING": True}
     )  # fmt: skip
-    return app.test_client().get("/api/health" + ("?strict=1" if strict else ""))
+
+
+def _health(data_dir, strict: bool = False):
+    return _app(data_dir).test_client().get("/api/health" + ("?strict=1" if strict else ""))
 
 
 def test_a_hanging_cycle_fails_health_and_alerts_once(simulator, tmp_path, smtp):
@@ -84,6 +87,10 @@ def test_a_hanging_cycle_fails_health_and_alerts_once(simulator, tmp_path, smtp)
         assert _health(tmp_path, strict=True).status_code == 503
         assert wait_for(lambda: len(inbox.messages) >= 1, 30), output()
         assert inbox.messages[0]["Subject"] == "[KAMO Load Logger] ALERT: collector stuck"
+        # Recorded by the heartbeat thread's own connection while the main loop hangs.
+        status = _app(tmp_path).test_client().get("/api/status").get_json()
+        assert "collector-stuck" in [a["key"] for a in status["alerts"]]
+        assert status["collector"]["doing"] == "polling" and status["collector"]["problems"]
 
         hold.unlink()  # the cycle goes on, finishes, and the collector is healthy again
         assert wait_for(lambda: run_collector(env, "healthcheck").returncode == 0, 30), output()
