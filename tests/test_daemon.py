@@ -256,7 +256,7 @@ def test_pending_requests_coalesce_and_wait_for_the_rate_limit(sim, tmp_path):
     inside the minimum gap between manual runs, is answered by the next scheduled slot."""
     for name in ("req-a", "req-b", "req-c"):
         write_trigger(tmp_path / "triggers", name)  # waiting before the collector starts
-    d = start_clear_of_a_slot(sim, tmp_path, 1, MANUAL_MIN_GAP_SECONDS="3600")
+    d = start_clear_of_a_slot(sim, tmp_path, 1, clear=25, MANUAL_MIN_GAP_SECONDS="3600")
     try:
         manual = finished_runs(tmp_path, "req-a", 20)
         assert manual, d.output()
