@@ -15,7 +15,7 @@ from peewee import Database
 from api.queries import load as load_q
 from api.queries import status as q
 from api.queries.common import database_size
-from shared.heartbeat import STALE_AFTER, collector_state
+from shared.heartbeat import STALE_AFTER, collector_state, problems
 from shared.timeutil import HOUR
 
 DAY = 86400
@@ -28,8 +28,12 @@ def collector() -> dict[str, Any]:
     """The collector as its heartbeat file tells it: running, stale or never seen."""
     state, beat = collector_state(current_app.config["DATA_DIR"] / "collector.heartbeat")
     beat = beat or {}
+    stuck = problems(beat, zone=current_app.config["ZONE"]) if state == "running" else []
     return {
         "state": state,
+        "badge": "stuck" if stuck else state,
+        "problems": stuck,  # a fresh heartbeat whose content says collection has stopped
+        "doing": beat.get("state"),
         "stale_after": STALE_AFTER,
         "heartbeat_at": beat.get("updated_at"),
         "pid": beat.get("pid"),
@@ -60,6 +64,13 @@ def decode_run(run: dict[str, Any], areas: dict[int, tuple[str, str]]) -> dict[s
         for k, v in (errors.items() if isinstance(errors, dict) else [])
     ]
     out["warning_list"] = [str(w) for w in warnings] if isinstance(warnings, list) else []
+    ids = run.get("request_ids")
+    if not isinstance(ids, list):  # straight from the table: a JSON list or NULL
+        try:
+            ids = json.loads(ids or "null")
+        except ValueError:
+            ids = None
+    out["request_ids"] = [str(i) for i in ids] if isinstance(ids, list) else []
     finished = run.get("finished_at")
     out["duration"] = finished - run["started_at"] if finished is not None else None
     return out

@@ -136,7 +136,23 @@ PATHS: dict[str, Any] = {
     "/api/health": {
         "get": {
             "summary": "Whether the API can read the database, and the collector state",
-            "responses": {"200": _ok("Health"), "503": _ok("Health", "Database not readable")},
+            "description": "200 while the database is readable; `status` is `degraded`, with "
+            "`reasons`, when the collector is stuck (a cycle past its deadline, or no cycle "
+            "finished for two slots) or its heartbeat stopped. With `strict=1` a degraded "
+            "state answers 503, for uptime monitors.",
+            "parameters": [
+                _param(
+                    "strict",
+                    "query",
+                    {"type": "integer", "enum": [0, 1]},
+                    "1: answer 503 when degraded",
+                )
+            ],
+            "responses": {
+                "200": _ok("Health"),
+                "400": BAD,
+                "503": _ok("Health", "Database not readable, or degraded with strict=1"),
+            },
         }
     },
     "/api/status": _get(
@@ -285,8 +301,18 @@ PATHS: dict[str, Any] = {
     "/api/import/trigger": {
         "post": {
             "summary": "Ask the collector for an import now (trigger file)",
+            "description": "Pending requests coalesce into one run that names every request "
+            "id; manual runs start at least a minute apart, and a request due just before a "
+            "slot is answered by the slot's scheduled run (`expected_at`, `answered_by`).",
             "security": [{"ApiKey": []}],
-            "responses": {"202": _ok("Trigger", "Queued"), **AUTH_ERRORS},
+            "responses": {
+                "202": _ok("Trigger", "Queued"),
+                **AUTH_ERRORS,
+                "429": _error("Too many requests already wait; see Retry-After"),
+                "503": _error(
+                    "API key not configured, or the request cannot be written (disk full)"
+                ),
+            },
         }
     },
     "/api/export/load/{area_id}": _export("Hourly load as csv, json or ndjson"),

@@ -39,6 +39,7 @@ RUN = _obj(
         "id": INT,
         "trigger": STR,
         "request_id": STR_N,
+        "request_ids": _arr(STR),
         "slot": TIME,
         "started_at": TIME,
         "finished_at": TIME_N,
@@ -65,6 +66,9 @@ COLLECTOR = _obj(
         "version": STR_N,
         "last_status": STR_N,
         "next_poll": TIME_N,
+        "doing": STR_N,
+        "problems": _arr(STR),
+        "unwritten_runs": INT,
     }
 )
 RATE = _obj(
@@ -197,10 +201,21 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "Imports": _obj({"runs": _arr(RUN), "next_before_id": INT_N}),
-    "Trigger": _obj({"request_id": STR, "status": STR, "requested_at": TIME_N, "imports_url": STR}),
+    "Trigger": _obj(
+        {
+            "request_id": STR,
+            "status": STR,
+            "requested_at": TIME_N,
+            "expected_at": TIME_N,
+            "answered_by": _t("string", enum=["manual", "scheduled"], nullable=True),
+            "collector": STR,
+            "imports_url": STR,
+        }
+    ),
     "Health": _obj(
         {
-            "status": _t("string", enum=["ok", "unavailable"]),
+            "status": _t("string", enum=["ok", "degraded", "unavailable"]),
+            "reasons": _arr(STR),
             "version": STR,
             "database": STR,
             "collector": COLLECTOR,

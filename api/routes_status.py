@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, current_app, jsonify
 from werkzeug.wrappers import Response
 
@@ -12,9 +14,9 @@ from api.present import number, run_dict, when
 from api.queries import alerts as alerts_q
 from api.queries import status as q
 from api.queries.common import database_size
-from shared.heartbeat import collector_state
+from shared.heartbeat import collector_state, problems
 from shared.timeutil import CLOCK_SKEW_LIMIT, HOUR, now_ts
-from shared.triggers import REQUEST_ID, write_trigger
+from shared.triggers import MAX_PENDING, REQUEST_ID, TooManyPending, expected_start, write_trigger
 
 bp = Blueprint("status", __name__)
 
@@ -23,9 +25,13 @@ DAY = 86400
 MAX_GAP_LIST = 20
 
 
-def _collector() -> dict:
+def _heartbeat() -> tuple[str, dict]:
     state, beat = collector_state(current_app.config["DATA_DIR"] / "collector.heartbeat")
-    beat = beat or {}
+    return state, beat or {}
+
+
+def _collector() -> dict:
+    state, beat = _heartbeat()
     return {
         "state": state,
         "heartbeat_at": when(beat.get("updated_at")),
@@ -33,20 +39,45 @@ def _collector() -> dict:
         "version": beat.get("version"),
         "last_status": beat.get("last_status"),
         "next_poll": when(beat.get("next_slot")) if state == "running" else None,
+        "doing": beat.get("state"),  # polling, writing, idle, ... as the collector says
+        "problems": collector_reasons(state, beat),
+        "unwritten_runs": beat.get("unwritten_runs") or 0,
     }
+
+
+def collector_reasons(state: str, beat: dict) -> list[str]:
+    """Why the collector is not collecting: stuck (the heartbeat's content) or stopped. A
+    collector never seen (no heartbeat: an API-only setup, or `once` from cron) is no reason."""
+    if state == "stale":
+        return [f"the collector's heartbeat stopped at {when(beat.get('updated_at'))}"]
+    if state == "running":
+        return [f"collector: {p}" for p in problems(beat, zone=current_app.config["ZONE"])]
+    return []
 
 
 @bp.get("/health")
 def health() -> Response:
+    """200 while the database is readable, with status "degraded" and the reasons when the
+    collector is stuck or stopped (so a container check on the API keeps the API up, and it
+    can say so); `?strict=1` answers 503 when degraded too, for uptime monitors."""
+    strict = params.integer("strict", 0, 0, 1) == 1
     _db, problem = database_problem(current_app)
+    state, beat = _heartbeat()
+    reasons = collector_reasons(state, beat)
+    if problem is not None:
+        status = "unavailable"
+        reasons.insert(0, f"database: {problem}")
+    else:
+        status = "degraded" if reasons else "ok"
     body = {
-        "status": "ok" if problem is None else "unavailable",
+        "status": status,
+        "reasons": reasons,
         "version": __version__,
         "database": "ok" if problem is None else problem,
         "collector": _collector(),
     }
     response = jsonify(body)
-    response.status_code = 200 if problem is None else 503
+    response.status_code = 503 if status == "unavailable" or (strict and reasons) else 200
     return response
 
 
@@ -180,15 +211,46 @@ def imports() -> Response:
     )
 
 
+def _expected(beat: dict, now: float) -> tuple[float | None, str | None]:
+    """When the collector will answer a request queued now, by the rule it follows."""
+    guard, gap = beat.get("slot_guard_seconds"), beat.get("manual_gap_seconds")
+    if not isinstance(guard, int | float) or not isinstance(gap, int | float):
+        return None, None  # no collector, or one too old to say
+    return expected_start(
+        now, beat.get("last_manual_started_at"), beat.get("next_slot"), guard, gap
+    )
+
+
 @bp.post("/import/trigger")
 @protected
 def trigger() -> Response:
-    made = write_trigger(current_app.config["DATA_DIR"] / "triggers")
+    """202 queued (with when it will run), 429 when MAX_PENDING requests already wait,
+    503 when the request cannot be written (disk full, read-only data directory)."""
+    state, beat = _heartbeat()
+    now = now_ts()
+    at, by = _expected(beat, now) if state == "running" else (None, None)
+    try:
+        made = write_trigger(current_app.config["DATA_DIR"] / "triggers", limit=MAX_PENDING)
+    except TooManyPending as exc:
+        wait = max(1, math.ceil(at - now)) if at is not None else 60
+        response = jsonify({"error": f"{exc}; try again in {wait} s", "retry_after": wait})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(wait)
+        return response
+    except OSError as exc:
+        current_app.logger.warning("manual import request not written: %s", exc)
+        reason = exc.strerror or str(exc)
+        response = jsonify({"error": f"cannot queue the request in the data directory: {reason}"})
+        response.status_code = 503
+        return response
     response = jsonify(
         {
             "request_id": made.request_id,
             "status": "queued",
             "requested_at": when(made.requested_at),
+            "expected_at": when(at),
+            "answered_by": by,
+            "collector": state,
             "imports_url": f"/api/imports?request_id={made.request_id}",
         }
     )

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from peewee import fn
 
 from collector.notify import Mail, NotifyError, send_mail
+from collector.outage import UnwrittenRun
 from shared.config import Settings
 from shared.db import is_sqlite_url, sqlite_path
 from shared.models import AlertState, HourlyLoad, ImportRun, Substation, SubstationReading
@@ -53,7 +54,11 @@ def _errors(run: ImportRun) -> dict[str, str]:
         return {}
 
 
-def failing_collection(settings: Settings) -> Condition | None:
+def failing_collection(
+    settings: Settings, unwritten: Sequence[UnwrittenRun] = ()
+) -> Condition | None:
+    """Failed runs in a row, counting those a write error kept in memory (they come after
+    every stored run, and during a disk-full outage they are the only record)."""
     last_good = (
         ImportRun.select(fn.MAX(ImportRun.id)).where(ImportRun.status.in_(["success", "partial"]))
     ).scalar() or 0
@@ -62,17 +67,28 @@ def failing_collection(settings: Settings) -> Condition | None:
         .where((ImportRun.id > last_good) & (ImportRun.status == "failed"))
         .order_by(ImportRun.id.desc())
     )
-    count = streak.count()
+    stored = streak.count()
+    count = stored + len(unwritten)
     if count < settings.alert_after_failures:
         return None
-    latest = streak.first()
-    since = ImportRun.select(fn.MIN(ImportRun.started_at)).where(ImportRun.id > last_good).scalar()
     zone = settings.tz
+    since = ImportRun.select(fn.MIN(ImportRun.started_at)).where(ImportRun.id > last_good).scalar()
+    if since is None:
+        since = unwritten[0].started_at
+    if unwritten:
+        last = unwritten[-1]
+        latest_at, latest_msg, area_errors = last.started_at, last.message, {}
+    else:
+        latest = streak.first()
+        latest_at, latest_msg = latest.started_at, latest.message or "every area failed"
+        area_errors = _errors(latest)
     lines = [
         f"{count} collection cycles in a row have failed, since {iso(since, zone)}.",
-        f"Last failure: {iso(latest.started_at, zone)}: {latest.message or 'every area failed'}",
+        f"Last failure: {iso(latest_at, zone)}: {latest_msg}",
     ]
-    lines += [f"Area {area}: {msg}" for area, msg in sorted(_errors(latest).items())]
+    if unwritten:
+        lines.append(f"{len(unwritten)} of them could not be written to the database yet.")
+    lines += [f"Area {area}: {msg}" for area, msg in sorted(area_errors.items())]
     return Condition("failures", f"collection failing ({count} cycles)", since, lines)
 
 
@@ -190,16 +206,38 @@ def low_disk(settings: Settings, now: float) -> Condition | None:
     )
 
 
-def current_conditions(settings: Settings, now: float) -> list[Condition]:
-    found = [failing_collection(settings), stale_load(settings, now), low_disk(settings, now)]
+def current_conditions(
+    settings: Settings, now: float, unwritten: Sequence[UnwrittenRun] = ()
+) -> list[Condition]:
+    found = [
+        failing_collection(settings, unwritten),
+        stale_load(settings, now),
+        low_disk(settings, now),
+    ]
     found += failing_areas(settings) + frozen_areas(settings)
     return [c for c in found if c is not None]
 
 
 class Alerter:
-    def __init__(self, settings: Settings, send: Callable[[Settings, Mail], str] = send_mail):
+    """`watch(now)` adds conditions the caller sees (the daemon: a stuck cycle); `unwritten()`
+    gives the failed runs not yet written. What this process announced is also kept in
+    memory, so a database that refuses the state's write (disk full) does not make every
+    check announce, and mail, the same alert again."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        send: Callable[[Settings, Mail], str] = send_mail,
+        watch: Callable[[float], list[Condition]] | None = None,
+        unwritten: Callable[[], Sequence[UnwrittenRun]] | None = None,
+    ):
         self.settings = settings
         self.send = send
+        self.watch = watch
+        self.unwritten = unwritten
+        self._raised: dict[str, str] = {}  # key -> detail, announced by this process
+        self._mailed: set[str] = set()
+        self._cleared: set[str] = set()  # recovered here; the stored state may lag behind
 
     def _mail(self, mail: Mail) -> bool:
         if not self.settings.alerts_enabled:
@@ -215,27 +253,47 @@ class Alerter:
     def check(self, now: float | None = None) -> list[Condition]:
         """Evaluate every condition, record transitions, send what is due."""
         now = now_ts() if now is None else now
-        active = {c.key: c for c in current_conditions(self.settings, now)}
+        unwritten = list(self.unwritten()) if self.unwritten else []
+        found = current_conditions(self.settings, now, unwritten)
+        found += self.watch(now) if self.watch else []
+        active = {c.key: c for c in found}
         states = {s.key: s for s in AlertState.select()}
+        self._cleared &= {k for k, s in states.items() if s.active}
         for key, cond in active.items():
+            self._cleared.discard(key)
             state = states.get(key) or AlertState(key=key, updated_at=now)
             if not state.active:
-                state.active, state.notified, state.since = True, False, cond.since
-                log.warning("alert: %s", cond.title)
+                state.active, state.since = True, cond.since
+                state.notified = key in self._mailed
+                if key not in self._raised:
+                    log.warning("alert: %s", cond.title)
             state.detail = "\n".join([cond.title, *cond.lines])
+            self._raised[key] = state.detail
             if not state.notified:
                 state.notified = self._mail(Mail(f"ALERT: {cond.title}", cond.lines))
+            if state.notified:
+                self._mailed.add(key)
             state.updated_at = now
             state.save(force_insert=key not in states)
-        for key, state in states.items():
-            if key in active or not state.active:
+        ended = {k for k, s in states.items() if s.active} | set(self._raised)
+        for key in sorted(ended - set(active)):
+            state = states.get(key)
+            since = state.since if state is not None and state.since else now
+            detail = state.detail if state is not None and state.active else self._raised[key]
+            outage = _duration(now - since)
+            if key in self._cleared:  # announced already; only the record is behind
+                state.active, state.notified, state.updated_at = False, False, now
+                state.save()
                 continue
-            outage = _duration(now - (state.since or now))
             log.info("recovered: %s after %s", key, outage)
-            if state.notified:
-                title, *was = state.detail.splitlines() or [key]
+            if key in self._mailed or (state is not None and state.notified):
+                title, *was = detail.splitlines() or [key]
                 lines = [f"Recovered after {outage}: {title}.", *was]
                 self._mail(Mail(f"RECOVERED: {title} (after {outage})", lines))
-            state.active, state.notified, state.updated_at = False, False, now
-            state.save()
+            self._raised.pop(key, None)
+            self._mailed.discard(key)
+            if state is not None and state.active:
+                self._cleared.add(key)
+                state.active, state.notified, state.updated_at = False, False, now
+                state.save()
         return list(active.values())

@@ -16,10 +16,11 @@ from collector.cycle import Cycle, format_cycle_line
 from collector.daemon import Daemon
 from collector.lock import LockHeld, lock_is_held, writer_lock
 from collector.notify import Mail, NotifyError, send_mail
+from collector.outage import WriteFailed
 from collector.runs import close_orphaned_runs
 from shared.config import Settings, settings_or_exit
 from shared.db import bind, open_writer
-from shared.heartbeat import collector_state
+from shared.heartbeat import collector_state, problems
 from shared.schema import SchemaTooNew, migrate
 from shared.timeutil import iso
 
@@ -54,19 +55,27 @@ def setup_logging(settings: Settings) -> None:
 
 
 def healthcheck(settings: Settings) -> int:
-    """Healthy while the heartbeat is fresh and the writer lock is held (a killed daemon
-    leaves a fresh-looking heartbeat behind for up to 90 s, but the kernel frees its lock)."""
+    """Healthy while the heartbeat is fresh, the writer lock is held (a killed daemon leaves
+    a fresh-looking heartbeat behind for up to 90 s, but the kernel frees its lock), and the
+    heartbeat's content shows collection going on: no cycle past its deadline, and a cycle
+    finished within the last two slots (the heartbeat thread beats on while a cycle hangs)."""
     state, beat = collector_state(settings.heartbeat_path)
     if beat is None:
         print(f"never: no heartbeat at {settings.heartbeat_path}")
         return 1
     if state == "running" and not lock_is_held(settings.lock_path):
         state = "stopped"
+    found = problems(beat, zone=settings.tz) if state == "running" else []
+    if found:
+        state = "stuck"
     updated = beat.get("updated_at")
     when = iso(updated, settings.tz) if isinstance(updated, int | float) else "unknown"
     print(
-        f"{state}: heartbeat {when}, pid {beat.get('pid')}, last status {beat.get('last_status')}"
+        f"{state}: heartbeat {when}, pid {beat.get('pid')}, doing {beat.get('state')}, "
+        f"last status {beat.get('last_status')}"
     )
+    for problem in found:
+        print(f"  {problem}")
     return 0 if state == "running" else 1
 
 
@@ -115,7 +124,11 @@ def run_writer(settings: Settings, mode: str) -> int:
         try:
             if mode == "daemon":
                 return Daemon(settings, cycle, stop).run()
-            result = cycle.run("manual")
+            try:
+                result = cycle.run("manual")
+            except WriteFailed as exc:  # once: nothing keeps it, so say it and fail
+                log.error("import manual failed: %s", exc)
+                return 1
             line = format_cycle_line(result, "manual", settings.tz, None)
             log.info(line, extra={"at": result.started_at})
             return 0 if result.status in ("success", "partial") else 1

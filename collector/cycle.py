@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from peewee import Database
 
 from collector.client import Deadline, Fetched, FetchError, Interrupted, KamoClient
 from collector.ingest import Counters, CycleData, store_cycle, stored_areas
+from collector.outage import UnwrittenRun, WriteFailed, is_write_error, write_error_cause
 from collector.parse import (
     AreaInfo,
     ParseError,
@@ -99,6 +100,8 @@ class Cycle:
             if deadline_seconds is None
             else deadline_seconds
         )
+        # Told when the cycle moves from fetching to its write (the heartbeat shows it).
+        self.on_phase: Callable[[str], None] | None = None
 
     def _area_list(
         self, errors: dict[str, str], warnings: list[str], deadline: Deadline | None = None
@@ -117,11 +120,22 @@ class Cycle:
                 warnings.append(f"area list: {exc}; polled the {len(known)} known areas")
             return known
 
-    def run(self, trigger: str, request_id: str | None = None) -> CycleResult:
+    def run(self, trigger: str, request_ids: Sequence[str] = ()) -> CycleResult:
+        """One cycle. Raises WriteFailed (with the attempt to record later) when the database
+        refuses the run's writes: disk full, read-only file, I/O error."""
         started = now_ts()
         slot = slot_start(started, self.interval)
-        with self.db.atomic():
-            run = start_run(trigger, slot, request_id)
+        try:
+            with self.db.atomic():
+                run = start_run(trigger, slot, request_ids)
+        except Exception as exc:
+            if not is_write_error(exc):
+                raise
+            cause = write_error_cause(exc)
+            attempt = UnwrittenRun(
+                trigger, slot, started, now_ts(), f"not recorded: {cause}", list(request_ids)
+            )
+            raise WriteFailed(attempt, cause) from None
         errors: dict[str, str] = {}
         warnings: list[str] = []
         deadline = Deadline.after(self.deadline_seconds)
@@ -144,6 +158,8 @@ class Cycle:
         status = status_for(ok, len(areas)) if areas else "failed"
         # What the run row records and the caller gets back, stated once.
         outcome = {"areas_total": len(areas), "areas_ok": ok, "area_errors": errors}
+        if self.on_phase is not None:
+            self.on_phase("writing")
         try:
             with self.db.atomic():
                 counters = store_cycle(data, int(started))
@@ -158,7 +174,13 @@ class Cycle:
                 )
         except Exception as exc:  # the data transaction rolled back (disk full, locked, ...)
             self._record_crash(run, exc)
-            raise
+            if not is_write_error(exc):
+                raise
+            cause = write_error_cause(exc)
+            attempt = UnwrittenRun(
+                trigger, slot, started, now_ts(), f"error: {cause}", list(request_ids), run.id
+            )
+            raise WriteFailed(attempt, cause) from None
         result = CycleResult(
             run_id=run.id,
             status=status,
@@ -175,13 +197,17 @@ class Cycle:
             log.info("removed %d raw readings older than %d days", pruned, self.retention_days)
         return result
 
-    def _record_crash(self, run: ImportRun, exc: Exception) -> None:
-        """Close the run as failed, best effort: the database itself may be what failed."""
+    def _record_crash(self, run: ImportRun, exc: Exception) -> bool:
+        """Close the run as failed, best effort: the database itself may be what failed
+        (then the caller keeps the attempt and the daemon writes it later)."""
+        cause = write_error_cause(exc) if is_write_error(exc) else f"{type(exc).__name__}: {exc}"
         try:
             with self.db.atomic():
-                finish_run(run, status="failed", message=f"error: {type(exc).__name__}: {exc}")
+                finish_run(run, status="failed", message=f"error: {cause}")
         except Exception as again:
-            log.error("could not record run %s as failed: %s", run.id, again)
+            log.debug("could not record run %s as failed: %s", run.id, write_error_cause(again))
+            return False
+        return True
 
     def _fetch_areas(
         self,

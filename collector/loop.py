@@ -71,6 +71,17 @@ class SlotLoop:
         """A cycle outside the schedule (startup) already covered this slot."""
         self.last_slot = slot_ts
 
+    def catch_up(self, after: int) -> None:
+        """Poll the current slot now if it began at or after `after` and is not polled yet:
+        a manual cycle ran over its start, and that must not cost the slot (a slot is
+        skipped as late only when a scheduled cycle overran or the process was paused)."""
+        slot = slot_start(now_ts(), self.interval)
+        if slot < after or slot == self.last_slot:
+            return
+        log.info("polling the slot at %s late: a manual import ran over its start", iso(slot, UTC))
+        self.last_slot = slot
+        self.on_slot(slot)
+
     def _fire(self) -> None:
         now = now_ts()
         slot = slot_start(now, self.interval)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 
 from collector.ingest import Counters
@@ -13,10 +14,12 @@ INTERRUPTED = "interrupted: the collector was stopped during the cycle"
 ORPHANED = "the collector process ended before this run finished"
 
 
-def start_run(trigger: str, slot_ts: int, request_id: str | None = None) -> ImportRun:
+def start_run(trigger: str, slot_ts: int, request_ids: Sequence[str] = ()) -> ImportRun:
+    """A run row in state "running"; `request_id` keeps the first request for old readers."""
     return ImportRun.create(
         trigger=trigger,
-        request_id=request_id,
+        request_id=request_ids[0] if request_ids else None,
+        request_ids=json.dumps(list(request_ids)) if request_ids else None,
         slot_ts=slot_ts,
         started_at=now_ts(),
         status="running",

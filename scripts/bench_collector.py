@@ -94,6 +94,7 @@ def cycle_figures(tmp: Path, cycles: int = 100) -> list[Row]:
             DATABASE_URL=f"sqlite:///{tmp / 'cycles.db'}",
             DATA_DIR=str(tmp),
             POLL_INTERVAL_MINUTES="60",
+            MANUAL_MIN_GAP_SECONDS="0",  # one triggered cycle after another
             PYTHONPATH=str(REPO),
         )
         proc = subprocess.Popen(

@@ -69,6 +69,7 @@ class Settings:
     port: int
     retention_days: int | None = None
     low_disk_mb: int = 1024
+    manual_gap_seconds: int = 60  # between the starts of two manual import cycles
 
     @property
     def tz(self) -> ZoneInfo:
@@ -210,6 +211,7 @@ def load_settings(
         port=r.integer("PORT", 8080, 1, 65535),
         retention_days=r.integer("RETENTION_DAYS", 0, 1, 36500) or None,
         low_disk_mb=r.integer("LOW_DISK_MB", 1024, 1, 10_000_000),
+        manual_gap_seconds=r.integer("MANUAL_MIN_GAP_SECONDS", 60, 0, 3600),
     )
 
 

@@ -100,7 +100,8 @@ class ImportRun(BaseModel):
 
     id = AutoField()
     trigger = TextField()  # scheduled | manual | startup
-    request_id = TextField(null=True, index=True)
+    request_id = TextField(null=True, index=True)  # the first request a run answers
+    request_ids = TextField(null=True)  # JSON list of every request id the run answers
     slot_ts = EpochField()
     started_at = DoubleField()
     finished_at = DoubleField(null=True)

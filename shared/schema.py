@@ -55,12 +55,21 @@ def _v4_epoch_bigint(db: Database) -> None:
         db.execute_sql(f'ALTER TABLE "{table}" {changes}')
 
 
+def _v5_request_ids(db: Database) -> None:
+    """One run answers every manual request pending when it starts (they coalesce).
+    A fresh database already has the column: version 1 creates tables from the models."""
+    if "request_ids" in {c.name for c in db.get_columns("import_run")}:
+        return
+    db.execute_sql('ALTER TABLE "import_run" ADD COLUMN "request_ids" TEXT')
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
     2: _v2_rollups,
     3: _v3_alerts,
     4: _v4_epoch_bigint,
+    5: _v5_request_ids,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

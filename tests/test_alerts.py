@@ -261,7 +261,7 @@ def test_daemon_alerts_on_an_outage_and_recovers(simulator, tmp_path, smtp):
 
         for name in ("down-1", "down-2"):
             write_trigger(tmp_path / "triggers", name)
-            assert wait_for(lambda n=name: _run_failed(tmp_path, n), 30)
+            assert wait_for(lambda n=name: _run_failed(tmp_path, n), 30), d.output()
         assert wait_for(lambda: len(inbox.messages) == 1, 10), d.output()
         control(simulator.base_url, fault=None)
         write_trigger(tmp_path / "triggers", "back")

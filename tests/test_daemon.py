@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from api import create_app
 from shared.triggers import write_trigger
 
 from sim_process import control
@@ -92,11 +94,13 @@ def sim(simulator):
     control(simulator.base_url, fault=None, fault_areas=None)
 
 
-def start_clear_of_a_slot(sim, tmp_path: Path, minutes: int, **settings: str) -> Daemon:
-    """A daemon started at least 45 s before its next slot, so that a test that counts runs
-    or triggers one does not meet a scheduled cycle by chance."""
+def start_clear_of_a_slot(
+    sim, tmp_path: Path, minutes: int, clear: float = 45, **settings: str
+) -> Daemon:
+    """A daemon started at least `clear` s before its next slot, so that a test that counts
+    runs or triggers one does not meet a scheduled cycle by chance."""
     step = minutes * 60
-    if step - time.time() % step < 45:
+    if step - time.time() % step < clear:
         time.sleep(step - time.time() % step + 1)
     env = collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES=str(minutes), **settings)
     return Daemon(env)
@@ -106,7 +110,8 @@ def start_clear_of_a_slot(sim, tmp_path: Path, minutes: int, **settings: str) ->
 def daemon(sim, tmp_path):
     """Hourly polling: the startup cycle, then nothing scheduled while the test runs."""
     d = start_clear_of_a_slot(sim, tmp_path, 60)
-    assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] != "running"], 20), d.output()
+    # The heartbeat reports a finished run last: after its row and its log line.
+    assert wait_for(lambda: (d.heartbeat() or {}).get("last_cycle"), 20), d.output()
     yield d
     d.stop()
 
@@ -225,3 +230,56 @@ def test_version_flag():
     from collector import __version__
 
     assert done.returncode == 0 and done.stdout.strip() == f"kamo-load-logger {__version__}"
+
+
+def test_the_cycle_line_is_out_before_the_heartbeat_says_the_run_finished(sim, tmp_path):
+    """The heartbeat used to report the finished run before its log line was written (an
+    alert email went out in between). An SMTP server that never greets holds the alert
+    email for its whole timeout: the line must be in the log all that time."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    d = start_clear_of_a_slot(
+        sim, tmp_path, 60, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none",
+        NOTIFICATION_EMAIL="ops@coop.test", LOW_DISK_MB="10000000",
+    )  # fmt: skip
+    try:
+        beat = wait_for(lambda: (d.heartbeat() or {}).get("last_cycle"), 20, step=0.01)
+        assert beat and beat["status"] == "success", d.output()
+        assert "import startup ok" in d.output()
+    finally:
+        listener.close()
+        d.stop()
+
+
+def test_pending_requests_coalesce_and_wait_for_the_rate_limit(sim, tmp_path):
+    """Requests waiting together are answered by one run naming them all; the next request,
+    inside the minimum gap between manual runs, is answered by the next scheduled slot."""
+    for name in ("req-a", "req-b", "req-c"):
+        write_trigger(tmp_path / "triggers", name)  # waiting before the collector starts
+    d = start_clear_of_a_slot(sim, tmp_path, 1, clear=25, MANUAL_MIN_GAP_SECONDS="3600")
+    try:
+        manual = finished_runs(tmp_path, "req-a", 20)
+        assert manual, d.output()
+        assert json.loads(manual[0]["request_ids"]) == ["req-a", "req-b", "req-c"]
+        assert manual[0]["trigger"] == "manual" and manual[0]["status"] == "success"
+        assert [r["trigger"] for r in runs(tmp_path)] == ["startup", "manual"]
+        assert "requests req-a, req-b, req-c" in d.output()
+        later = write_trigger(tmp_path / "triggers", "req-d")
+        time.sleep(3)  # a look every second: without the limit it would be taken by now
+        assert later.path.exists() and not finished_runs(tmp_path, "req-d", 0)
+        answered = finished_runs(tmp_path, "req-d", 75)
+        assert answered, d.output()
+        assert answered[0]["trigger"] == "scheduled" and answered[0]["status"] == "success"
+        assert json.loads(answered[0]["request_ids"]) == ["req-d"]
+        assert 0 <= answered[0]["started_at"] - answered[0]["slot_ts"] < 3  # on time
+    finally:
+        d.stop()
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'kamo.db'}", "DATA_DIR": str(tmp_path),
+         "TZ": "America/Chicago", "TESTING": True}
+    )  # fmt: skip
+    for request_id in ("req-a", "req-b", "req-c"):
+        found = app.test_client().get(f"/api/imports?request_id={request_id}").get_json()
+        assert [r["id"] for r in found["runs"]] == [manual[0]["id"]]
+        assert found["runs"][0]["request_ids"] == ["req-a", "req-b", "req-c"]
+    assert app.test_client().get("/api/imports?request_id=req_a").get_json()["runs"] == []

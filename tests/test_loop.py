@@ -145,3 +145,24 @@ def test_next_slot_during_a_scheduled_cycle_is_the_following_one():
         tm.move_to((start + timedelta(seconds=1)).astimezone(CT))
         loop.tick()
     assert seen == [int(datetime(2026, 11, 26, 16, 10, tzinfo=UTC).timestamp())]
+
+
+def test_a_slot_overrun_by_a_manual_cycle_is_polled_late_not_skipped():
+    """A manual cycle that ran over a slot's start: the slot fires 40 s late (past the late
+    limit) and would be skipped; catch_up polls it at once, and only once."""
+    fired: list[int] = []
+    start = datetime(2026, 11, 26, 16, 4, 50, tzinfo=UTC)
+    with time_machine.travel(start.astimezone(CT), tick=False) as tm:
+        loop = SlotLoop(5, fired.append)
+        loop.mark_polled(slot_start(start.timestamp(), 5))
+        next_slot = loop.next_slot_ts()
+        tm.move_to((start + timedelta(seconds=50)).astimezone(CT))  # the manual cycle ends
+        loop.catch_up(next_slot)
+        loop.catch_up(next_slot)
+        loop.tick()  # the overdue fire finds the slot polled
+        assert fired == [next_slot]
+        tm.move_to((start + timedelta(minutes=5, seconds=10)).astimezone(CT))
+        loop.tick()
+        assert fired == [next_slot, next_slot + 300]  # the next slot on time
+        loop.catch_up(next_slot + 600)  # a manual cycle that ended before its slot: nothing
+        assert fired == [next_slot, next_slot + 300]

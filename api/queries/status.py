@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import json
+
 from peewee import Database
 
 from api.queries.common import is_sqlite
 
 RUN_COLUMNS = (
-    "id, trigger, request_id, slot_ts, started_at, finished_at, status, areas_total, areas_ok, "
-    "load_new, load_revised, load_unchanged, readings_stored, substations_new, area_errors, "
-    "warnings, message, clock_skew_seconds"
+    "id, trigger, request_id, request_ids, slot_ts, started_at, finished_at, status, "
+    "areas_total, areas_ok, load_new, load_revised, load_unchanged, readings_stored, "
+    "substations_new, area_errors, warnings, message, clock_skew_seconds"
 )
 RUN_FIELDS = tuple(c.strip() for c in RUN_COLUMNS.split(","))
+
+
+def run_row(row: tuple) -> dict:
+    """An import_run row as a dict; `request_ids` as a list (older runs: their request_id)."""
+    run = dict(zip(RUN_FIELDS, row, strict=True))
+    try:
+        ids = json.loads(run["request_ids"] or "null")
+    except ValueError:
+        ids = None
+    if not isinstance(ids, list):
+        ids = [run["request_id"]] if run["request_id"] else []
+    run["request_ids"] = [str(i) for i in ids]
+    return run
+
+
+def request_match(db: Database, request_id: str) -> tuple[str, list[str]]:
+    """SQL (and its parameters) for "this run answers request_id": the first request, or any
+    in the JSON list. Ids hold A-Z a-z 0-9 _ - only; `_` is LIKE's wildcard, so escaped."""
+    p = db.param
+    pattern = '%"' + request_id.replace("_", "\\_") + '"%'
+    return f"(request_id = {p} OR request_ids LIKE {p} ESCAPE '\\')", [request_id, pattern]
 
 
 def runs(
@@ -28,8 +51,9 @@ def runs(
         where.append(f"id < {p}")
         params.append(before_id)
     if request_id is not None:
-        where.append(f"request_id = {p}")
-        params.append(request_id)
+        clause, values = request_match(db, request_id)
+        where.append(clause)
+        params.extend(values)
     if status is not None:
         where.append(f"status = {p}")
         params.append(status)
@@ -38,7 +62,7 @@ def runs(
         f"SELECT {RUN_COLUMNS} FROM import_run {clause} ORDER BY id DESC LIMIT {p}",
         (*params, limit),
     ).fetchall()
-    return [dict(zip(RUN_FIELDS, row, strict=True)) for row in found]
+    return [run_row(row) for row in found]
 
 
 def last_run(db: Database, status: str | None = None) -> dict | None:
@@ -52,7 +76,7 @@ def last_success(db: Database) -> dict | None:
         f"SELECT {RUN_COLUMNS} FROM import_run WHERE status IN ('success', 'partial') "
         "ORDER BY id DESC LIMIT 1"
     ).fetchone()
-    return dict(zip(RUN_FIELDS, row, strict=True)) if row else None
+    return run_row(row) if row else None
 
 
 def runs_since(db: Database, since: float) -> dict[str, int]:
@@ -83,7 +107,7 @@ def failed_runs(db: Database, since: float, limit: int) -> list[dict]:
         f"ORDER BY started_at DESC, id DESC LIMIT {p}",
         (since, limit),
     ).fetchall()
-    return [dict(zip(RUN_FIELDS, row, strict=True)) for row in found]
+    return [run_row(row) for row in found]
 
 
 def kept_counts(db: Database) -> dict[str, int]:

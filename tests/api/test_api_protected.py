@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,58 @@ def test_export_is_streamed(client) -> None:
 )
 def test_csv_cells_neutralised_numbers_kept(value, cell) -> None:
     assert safe_cell(value) == cell
+
+
+def test_trigger_answers_when_it_will_run(tmp_path: Path, sim_dir: Path) -> None:
+    """expected_at follows the collector's rule, read from its heartbeat: a minute after
+    the last manual start, or the next slot when that comes first."""
+    from shared.heartbeat import write_heartbeat
+    from shared.timeutil import now_ts
+
+    now = now_ts()
+    beat = {
+        "state": "idle",
+        "interval_minutes": 5,
+        "started_at": now - 100,
+        "last_finished_at": now - 10,
+        "manual_gap_seconds": 60,
+        "slot_guard_seconds": 15,
+    }
+    client = make_app(sim_dir, DATA_DIR=str(tmp_path)).test_client()
+    heartbeat = tmp_path / "collector.heartbeat"
+    write_heartbeat(heartbeat, dict(beat, last_manual_started_at=now - 20, next_slot=now + 200))
+    body = client.post("/api/import/trigger", headers=KEY).get_json()
+    assert body["answered_by"] == "manual" and body["collector"] == "running"
+    expected = datetime.fromisoformat(body["expected_at"]).timestamp()
+    assert now + 35 <= expected <= now + 45  # 60 s after the last manual start
+    write_heartbeat(heartbeat, dict(beat, last_manual_started_at=now - 20, next_slot=now + 50))
+    body = client.post("/api/import/trigger", headers=KEY).get_json()
+    assert body["answered_by"] == "scheduled"
+    assert abs(datetime.fromisoformat(body["expected_at"]).timestamp() - (now + 50)) < 1.5
+
+
+def test_pending_requests_are_bounded(tmp_path: Path, sim_dir: Path) -> None:
+    from shared.triggers import MAX_PENDING
+
+    client = make_app(sim_dir, DATA_DIR=str(tmp_path)).test_client()
+    answers = [client.post("/api/import/trigger", headers=KEY) for _ in range(MAX_PENDING + 5)]
+    assert [a.status_code for a in answers] == [202] * MAX_PENDING + [429] * 5
+    refused = answers[-1]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "already waiting" in refused.get_json()["error"]
+    assert len(list((tmp_path / "triggers").glob("*.json"))) == MAX_PENDING
+
+
+def test_trigger_on_a_full_disk_is_503_with_a_reason(tmp_path: Path, sim_dir: Path) -> None:
+    from small_fs import fill, small_filesystem
+
+    with small_filesystem(tmp_path / "small", size_mb=1) as small:
+        (small / "triggers").mkdir()
+        filler = fill(small)
+        client = make_app(sim_dir, DATA_DIR=str(small)).test_client()
+        response = client.post("/api/import/trigger", headers=KEY)
+        assert response.status_code == 503, response.get_data(as_text=True)
+        assert "No space left on device" in response.get_json()["error"]
+        assert list((small / "triggers").iterdir()) == []  # no temp file left behind
+        filler.unlink()
+        assert client.post("/api/import/trigger", headers=KEY).status_code == 202

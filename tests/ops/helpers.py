@@ -194,7 +194,12 @@ class Collector:
         self.db = data_dir / "kamo_load.db"
         self.log = (data_dir.parent / "collector.log").open("w+")
         self.env = app_env(
-            data_dir, self.db, KAMO_BASE_URL=sim_url, POLL_INTERVAL_MINUTES="60", LOG_LEVEL="INFO"
+            data_dir,
+            self.db,
+            KAMO_BASE_URL=sim_url,
+            POLL_INTERVAL_MINUTES="60",
+            LOG_LEVEL="INFO",
+            MANUAL_MIN_GAP_SECONDS="0",  # back-to-back triggered cycles
         )  # hourly: the tests drive cycles with triggers, and know every state they pass
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "collector"],
