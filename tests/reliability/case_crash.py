@@ -22,9 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim_process import start_simulator
-
 from .common import CaseResult, child_command, child_env, file_size, integrity, query, wait_for
+from sim_process import start_simulator
 
 BASE_SLOT = 1795000200  # 2026-11-18T12:30Z; any aligned slot works: the child's clock is set
 SLOT = 300
@@ -60,7 +59,9 @@ def crash_while_writing(kills: int, seed: int = 20261201) -> CaseResult:
                 time.sleep(rnd.uniform(0.2, 1.0) * duration)
             else:
                 nth = rnd.randint(1, max(1, begins))
-                wait_for(lambda n=nth, t=trace: _markers(t).count("BEGIN") >= n, duration * 3, 0.002)
+                wait_for(
+                    lambda n=nth, t=trace: _markers(t).count("BEGIN") >= n, duration * 3, 0.002
+                )
                 time.sleep(rnd.uniform(0, 0.05))
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
@@ -78,16 +79,18 @@ def crash_while_writing(kills: int, seed: int = 20261201) -> CaseResult:
             if restart.returncode != 0:
                 result.fail(f"{label}: the restarted collector failed: {restart.stderr[-800:]}")
             _check_after(db, before, label, result)
-        result.figures.update(
-            kills=kills, mid_transaction=mid, runs_left_running_by_kills=orphaned
-        )
+        result.figures.update(kills=kills, mid_transaction=mid, runs_left_running_by_kills=orphaned)
     return result
 
 
 def _once(env: dict[str, str], at: int, trace: Path | None) -> subprocess.CompletedProcess:
     args = ["once", "--at", str(at + 2)] + (["--trace", str(trace)] if trace else [])
     return subprocess.run(
-        child_command(*args), env=env, cwd=env["DATA_DIR"], capture_output=True, text=True,
+        child_command(*args),
+        env=env,
+        cwd=env["DATA_DIR"],
+        capture_output=True,
+        text=True,
         timeout=60,
     )
 

@@ -12,9 +12,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from sim_process import start_simulator
-
 from .common import CaseResult, child_env, query, run_child
+from sim_process import start_simulator
 
 FIRST_SLOT = 1793102400  # 2026-10-27T12:00Z, five days before the autumn change
 SLOT = 300
@@ -87,9 +86,7 @@ def _check_gaps(db: Path, slots: int, result: CaseResult) -> None:
     last_slot = expected[-1]
     last_hour = last_slot - last_slot % 3600
     per_hour = dict(query(db, "select ts, count(*) from hourly_load group by ts"))
-    missing = [
-        ts for ts in range(first_hour, last_hour + 1, 3600) if per_hour.get(ts, 0) != AREAS
-    ]
+    missing = [ts for ts in range(first_hour, last_hour + 1, 3600) if per_hour.get(ts, 0) != AREAS]
     if missing:
         result.lost += len(missing)
         result.fail(f"{len(missing)} hours lack a load for some area, first at {missing[:5]}")

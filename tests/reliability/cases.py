@@ -12,9 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .case_clock import clock_steps
 from .case_crash import crash_while_writing
+from .case_disk_full import disk_full
 from .case_long_run import long_run
 from .case_readers import readers_during_writes
+from .case_timeutil import time_properties
 from .common import CaseResult
 
 
@@ -41,7 +44,20 @@ def register(case: Case) -> None:
 
 register(Case("crash while writing", crash_while_writing, {"kills": 5}, {"kills": 50}))
 register(Case("readers during writes", readers_during_writes, {"seconds": 30}, {"seconds": 600}))
-register(Case("long run", long_run, short={"days": 0.1}, long={"days": 30}))
+register(
+    Case("disk full", disk_full, {"size_kb": 8192, "outages": 1}, {"size_kb": 8192, "outages": 5})
+)
+register(Case("clock steps", clock_steps, {"scenarios": 3}, {"scenarios": 30}, slow=False))
+register(
+    Case(
+        "time module properties",
+        time_properties,
+        {"examples": 300, "exhaustive": False},
+        {"examples": 5000, "exhaustive": True},
+        slow=False,
+    )
+)
+register(Case("long run", long_run, short={"days": 1}, long={"days": 30}))
 
 # Cases that come from other branches. The lead wires each one after merging, e.g.
 #   from tests.hostile_cases import run_hostile_case
