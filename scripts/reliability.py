@@ -1,6 +1,7 @@
 """`make reliability`: every reliability case in its long form, then one table.
 
-    python scripts/reliability.py [--short] [--cases "crash while writing,long run"] [--json FILE]
+    python scripts/reliability.py [--short] [--cases "crash while writing,long run"]
+        [--skip NAMES] [--json FILE]
 
 Columns: case, cases tried, failures, rows lost, and the case's worst figure with its unit
 (longest cycle, peak RSS, largest WAL, worst API latency). A case another branch has not
@@ -74,11 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="the short form (as in make test)")
     parser.add_argument("--cases", help="comma-separated case names (default: all)")
+    parser.add_argument("--skip", help="comma-separated case names to leave out")
     parser.add_argument("--json", help="also write every result, with details, to this file")
     args = parser.parse_args(argv)
     size = "short" if args.short else "long"
     names = list(CASES) if not args.cases else [n.strip() for n in args.cases.split(",")]
-    unknown = [n for n in names if n not in CASES]
+    skip = [n.strip() for n in args.skip.split(",")] if args.skip else []
+    unknown = [n for n in names + skip if n not in CASES]
+    names = [n for n in names if n not in skip]
     if unknown:
         parser.error(f"unknown case(s) {unknown}; known: {', '.join(CASES)}")
     logging.basicConfig(level=logging.ERROR)  # cases provoke warnings on purpose
