@@ -7,12 +7,7 @@ import pytest
 from .cases import CASES, PLACEHOLDERS, run_case
 
 # A case that shows a defect stays asserted; strict xfail makes the fix remove the mark.
-KNOWN_DEFECTS = {
-    "clock steps": (
-        "collector/loop.py SlotLoop remembers only the last polled slot: after the clock steps "
-        "back an hour, the slots polled in the hour before the step are polled again"
-    ),
-}
+KNOWN_DEFECTS: dict[str, str] = {}  # case name -> the defect, while it is open
 
 
 def _params():
