@@ -59,9 +59,16 @@ register(
 )
 register(Case("long run", long_run, short={"days": 1}, long={"days": 30}))
 
-# Cases that come from other branches. The lead wires each one after merging, e.g.
-#   from tests.hostile_cases import run_hostile_case
-#   register(Case(f"hostile: {mode}", hostile_case, {"mode": mode, ...}, {...}))
+# Cases that come from other branches. The lead wires each one after merging: drop its name
+# here and register it with a runner, for example (tests/ is on sys.path):
+#
+#   from hostile_cases import run_hostile_case
+#
+#   def hostile(mode: str, rounds: int) -> CaseResult:
+#       with tempfile.TemporaryDirectory() as tmp:
+#           return result_from_dict(run_hostile_case(mode, Path(tmp)))  # once per round
+#
+#   register(Case("hostile: trickle", hostile, {"mode": "trickle", "rounds": 1}, {...}))
 PLACEHOLDERS = [
     "hostile: trickle",
     "hostile: huge body (Content-Length)",

@@ -91,3 +91,13 @@ def file_size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def result_from_dict(found: dict[str, Any]) -> CaseResult:
+    """A CaseResult from a plain dict another branch's runner returns (hostile modes,
+    schemathesis): keys tried, failures, lost, worst, unit, worst_label, details, figures;
+    missing keys keep their defaults, unknown keys go to figures."""
+    known = {k: found[k] for k in CaseResult.__dataclass_fields__ if k in found}
+    result = CaseResult(**known)
+    result.figures.update({k: v for k, v in found.items() if k not in known})
+    return result
