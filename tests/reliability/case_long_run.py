@@ -57,6 +57,7 @@ def long_run(days: float) -> CaseResult:
             rss_start_at_slot=baseline["slots"],
             rss_end_kb=final["rss_kb"],
             rss_growth_kb=growth,
+            rss_kb_samples=[line["rss_kb"] for line in lines],  # every baseline_at slots
         )
         if growth >= RSS_GROWTH_LIMIT_KB:
             result.fail(
