@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench clean
+.PHONY: run demo test lint bench reliability clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 ## make bench: benchmark figures, one table
 bench: $(STAMP)
 	$(PY) scripts/bench.py
+
+## make reliability: every reliability case in its long form (about an hour), one table
+reliability: $(STAMP)
+	$(PY) scripts/reliability.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

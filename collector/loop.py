@@ -5,13 +5,15 @@ would lose twelve 5-minute slots. `UtcScheduler` gives it naive UTC instead. One
 per slot mark (`every().hour.at(":05")`, ...) keeps slots aligned to the hour.
 
 Guards around it: a fire for a slot already polled does nothing (after a long stall every
-overdue job fires once: that burst becomes one poll at most), and a fire that comes
-well after its slot began is skipped, so a cycle that overran waits for the next slot.
+overdue job fires once: that burst becomes one poll at most; after the clock steps back,
+the slots it polls again were already polled), and a fire that comes well after its slot
+began is skipped, so a cycle that overran waits for the next slot.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, timedelta
 
@@ -22,6 +24,9 @@ from shared.timeutil import iso, next_slot, now_ts, slot_marks, slot_start, utc_
 log = logging.getLogger("collector")
 
 LATE_LIMIT = 30.0  # seconds after a slot starts; later fires skip to the next slot
+# Slots remembered as polled: two hours' worth covers a clock stepped back an hour. Bounded,
+# so a clock that was far ahead (a Pi booted without RTC) leaves no long silence behind.
+REMEMBERED_MINUTES = 120
 
 
 class UtcJob(schedule.Job):
@@ -61,7 +66,7 @@ class SlotLoop:
         self.interval = interval_minutes
         self.on_slot = on_slot
         self.late_limit = min(LATE_LIMIT, interval_minutes * 60 / 4)
-        self.last_slot: int | None = None
+        self.polled: deque[int] = deque(maxlen=REMEMBERED_MINUTES // interval_minutes + 1)
         self._skipped: int | None = None
         self.scheduler = UtcScheduler()
         for minute in slot_marks(interval_minutes):
@@ -69,7 +74,7 @@ class SlotLoop:
 
     def mark_polled(self, slot_ts: int) -> None:
         """A cycle outside the schedule (startup) already covered this slot."""
-        self.last_slot = slot_ts
+        self.polled.append(slot_ts)
 
     def catch_up(self, after: int) -> None:
         """Poll the current slot now if it began at or after `after` and is not polled yet:
@@ -85,7 +90,7 @@ class SlotLoop:
     def _fire(self) -> None:
         now = now_ts()
         slot = slot_start(now, self.interval)
-        if slot == self.last_slot or slot == self._skipped:
+        if slot in self.polled or slot == self._skipped:
             return
         if now - slot > self.late_limit:
             self._skipped = slot
@@ -96,7 +101,7 @@ class SlotLoop:
                 now - slot,
             )
             return
-        self.last_slot = slot
+        self.polled.append(slot)
         self.on_slot(slot)
 
     def tick(self) -> None:

@@ -1,0 +1,39 @@
+"""The reliability cases in their short form (the long form is `make reliability`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .cases import CASES, PLACEHOLDERS, run_case
+
+# A case that shows a defect stays asserted; strict xfail makes the fix remove the mark.
+KNOWN_DEFECTS: dict[str, str] = {}  # case name -> the defect, while it is open
+
+
+def _params():
+    for name, case in CASES.items():
+        if not case.wired:
+            continue
+        marks = [pytest.mark.reliability]
+        if case.slow:
+            marks.append(pytest.mark.slow)
+        if name in KNOWN_DEFECTS:
+            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[name]))
+        yield pytest.param(name, id=name.replace(" ", "-"), marks=marks)
+
+
+@pytest.mark.parametrize("name", list(_params()))
+def test_case_short_form(name):
+    result = run_case(CASES[name], "short")
+    if result.status.startswith("skipped"):
+        pytest.skip(result.status)
+    assert result.status == "ran"
+    assert result.tried > 0
+    summary = f"{name}: {result.failures} failures, {result.lost} lost; figures {result.figures}"
+    assert (result.failures, result.lost) == (0, 0), "\n".join([summary, *result.details[:20]])
+
+
+def test_cases_from_other_branches_never_show_as_passing():
+    for name in PLACEHOLDERS:
+        result = run_case(CASES[name], "long")
+        assert result.status == "not wired yet" and result.tried == 0
