@@ -81,10 +81,10 @@ class SlotLoop:
         a manual cycle ran over its start, and that must not cost the slot (a slot is
         skipped as late only when a scheduled cycle overran or the process was paused)."""
         slot = slot_start(now_ts(), self.interval)
-        if slot < after or slot == self.last_slot:
+        if slot < after or slot in self.polled:
             return
         log.info("polling the slot at %s late: a manual import ran over its start", iso(slot, UTC))
-        self.last_slot = slot
+        self.polled.append(slot)
         self.on_slot(slot)
 
     def _fire(self) -> None:
