@@ -55,12 +55,20 @@ def _v4_epoch_bigint(db: Database) -> None:
         db.execute_sql(f'ALTER TABLE "{table}" {changes}')
 
 
+def _v5_push_delivery(db: Database) -> None:
+    """What each push target was sent (collector.push): every channel tracks its own."""
+    from shared.models import PushDelivery
+
+    db.create_tables([PushDelivery], safe=True)
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
     2: _v2_rollups,
     3: _v3_alerts,
     4: _v4_epoch_bigint,
+    5: _v5_push_delivery,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
