@@ -33,6 +33,32 @@ def _collector() -> dict:
         "version": beat.get("version"),
         "last_status": beat.get("last_status"),
         "next_poll": when(beat.get("next_slot")) if state == "running" else None,
+        "mqtt": _mqtt(beat.get("mqtt")),
+    }
+
+
+def _mqtt(status) -> dict | None:
+    """The collector's MQTT broker status (None while MQTT_URL is unset)."""
+    if not isinstance(status, dict):
+        return None
+
+    def instant(key: str) -> str | None:
+        value = status.get(key)
+        return when(value) if isinstance(value, int | float) else None
+
+    def text(key: str) -> str | None:
+        value = status.get(key)
+        return value[:300] if isinstance(value, str) else None
+
+    state = status.get("state")
+    attempts = status.get("failed_attempts")
+    return {
+        "broker": text("broker"),
+        "state": state if state in ("connecting", "connected", "down") else None,
+        "since": instant("since"),
+        "last_error": text("last_error"),
+        "failed_attempts": attempts if isinstance(attempts, int) else None,
+        "last_published_at": instant("last_published_at"),
     }
 
 

@@ -17,6 +17,7 @@ from collector.alerts import Alerter
 from collector.client import Interrupted
 from collector.cycle import Cycle, format_cycle_line
 from collector.loop import SlotLoop
+from collector.mqtt import MqttPublisher
 from shared.config import Settings
 from shared.heartbeat import WRITE_EVERY, write_heartbeat
 from shared.timeutil import iso, now_ts, slot_start
@@ -45,6 +46,8 @@ class Daemon:
             "last_status": None,
             "next_slot": None,
         }
+        # MQTT (optional): state after each cycle; the broker's status goes into the heartbeat.
+        self.mqtt = MqttPublisher.from_settings(settings, on_status=lambda s: self.beat(mqtt=s))
 
     # --- heartbeat -----------------------------------------------------------
 
@@ -81,6 +84,7 @@ class Daemon:
             log.exception("cycle crashed; the collector keeps running")
             self.beat(state="idle", last_status="failed")
             self.check_alerts()
+            self.publish_state()
             return
         finished = result.started_at + result.duration
         last = {
@@ -92,6 +96,7 @@ class Daemon:
         }
         self.beat(state="idle", last_cycle=last, last_status=result.status)
         self.check_alerts()
+        self.publish_state()
         line = format_cycle_line(result, trigger, self.settings.tz, self.loop.next_slot_ts())
         if request_id:
             line += f" request {request_id}"
@@ -105,6 +110,11 @@ class Daemon:
         except Exception:
             log.exception("alert check failed; collection goes on")
 
+    def publish_state(self) -> None:
+        """Hand the state to the MQTT publisher's thread: returns at once, never raises."""
+        if self.mqtt is not None:
+            self.mqtt.after_cycle()
+
     def _take_triggers(self) -> None:
         for trigger in pending_triggers(self.settings.triggers_dir):
             if self.stop.is_set():
@@ -117,6 +127,8 @@ class Daemon:
 
     def run(self) -> int:
         self.beat()
+        if self.mqtt is not None:
+            self.mqtt.start()
         threading.Thread(target=self._beat_forever, name="heartbeat", daemon=True).start()
         log.info(
             "collector %s started: every %d min on the UTC clock, database %s",
@@ -131,6 +143,8 @@ class Daemon:
             if not self.stop.is_set():
                 self._take_triggers()
             self.stop.wait(min(TRIGGER_POLL, max(0.05, self.loop.seconds_until_next())))
+        if self.mqtt is not None:
+            self.mqtt.stop()
         self.beat(state="stopped")
         log.info("collector stopped")
         return 0
