@@ -182,3 +182,24 @@ def test_broker_down_is_retried_and_reported_without_stopping_collection(sim, tm
         c.stop()
         if broker:
             broker.stop()
+
+
+def test_hostile_area_names_are_flattened_and_bounded_in_discovery(writer_db, db_url):
+    from collector.mqtt_payloads import discovery_messages, read_state, state_messages
+    from shared.config import load_settings
+    from shared.models import Area, HourlyLoad
+
+    hostile = '<script>x</script>"\n\r\x00{{ states }}' + "Ω" * 500
+    Area.create(id=7, name=hostile, abbreviation="A\nB", is_aggregate=False)
+    HourlyLoad.create(area_id=7, ts=1764172800, load_kw=1234.5, first_seen=1, last_changed=1)
+    state = read_state(load_settings({"DATABASE_URL": db_url}, env_file=None))
+    ((topic, raw),) = [m for m in state_messages("kamo", state) if "/area/" in m[0]]
+    assert topic == "kamo/area/7"
+    payload = json.loads(raw)
+    assert payload["load_kw"] == 1234.5
+    assert payload["area_name"].startswith('<script>x</script>" {{ states }}ΩΩ')
+    assert len(payload["area_name"]) == 100
+    configs = dict(discovery_messages("kamo", "homeassistant", state["areas"]))
+    config = json.loads(configs["homeassistant/sensor/kamo/area_7_load/config"])
+    assert config["name"] == payload["area_name"] + " load"
+    assert not any(ch in payload["area_name"] + config["name"] for ch in "\n\r\x00")
