@@ -140,7 +140,8 @@ class MqttPublisher:
 
     def _failed(self, reason: str) -> None:
         self._is_connected.clear()
-        attempts = self.status["failed_attempts"] + 1
+        with self._lock:
+            attempts = self.status["failed_attempts"] + 1
         if attempts == 1:  # once per outage in the log; /api/status has the rest
             log.warning("MQTT broker %s: %s; retrying with backoff", self.broker.label, reason)
         self._set_status(state="down", last_error=reason, failed_attempts=attempts)

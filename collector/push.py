@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import apprise
+from peewee import PeeweeException
 
 from collector.notify import NotifyError
 from shared.config import ConfigError, Settings, load_settings
@@ -202,6 +203,8 @@ class PushAlerts:
                     target.label,
                     exc,
                 )
+            except PeeweeException as exc:  # sent; memory keeps it until the disk takes writes
+                log.error("could not record the push to %s: %s", target.label, exc)
 
     def _deliver_to(self, target: Target, held, current: dict, now: float) -> None:
         for key, cond in current.items():
