@@ -69,6 +69,18 @@ COLLECTOR = _obj(
         "doing": STR_N,
         "problems": _arr(STR),
         "unwritten_runs": INT,
+        "mqtt": _obj(
+            {
+                "broker": STR_N,
+                "state": _t("string", nullable=True, enum=["connecting", "connected", "down"]),
+                "since": TIME_N,
+                "last_error": STR_N,
+                "failed_attempts": INT_N,
+                "last_published_at": TIME_N,
+            },
+            nullable=True,
+            description="the collector's MQTT broker (MQTT_URL); null while MQTT is off",
+        ),
     }
 )
 RATE = _obj(

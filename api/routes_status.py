@@ -42,6 +42,32 @@ def _collector() -> dict:
         "doing": beat.get("state"),  # polling, writing, idle, ... as the collector says
         "problems": collector_reasons(state, beat),
         "unwritten_runs": beat.get("unwritten_runs") or 0,
+        "mqtt": _mqtt(beat.get("mqtt")),
+    }
+
+
+def _mqtt(status) -> dict | None:
+    """The collector's MQTT broker status (None while MQTT_URL is unset)."""
+    if not isinstance(status, dict):
+        return None
+
+    def instant(key: str) -> str | None:
+        value = status.get(key)
+        return when(value) if isinstance(value, int | float) else None
+
+    def text(key: str) -> str | None:
+        value = status.get(key)
+        return value[:300] if isinstance(value, str) else None
+
+    state = status.get("state")
+    attempts = status.get("failed_attempts")
+    return {
+        "broker": text("broker"),
+        "state": state if state in ("connecting", "connected", "down") else None,
+        "since": instant("since"),
+        "last_error": text("last_error"),
+        "failed_attempts": attempts if isinstance(attempts, int) else None,
+        "last_published_at": instant("last_published_at"),
     }
 
 

@@ -4,6 +4,7 @@ Each condition has a row in `alert_state` (it survives restarts): an alert email
 out once when a condition starts, and one recovery email (with the outage length) when
 it ends. A failing SMTP server is logged and retried next cycle; it never stops the
 collector. With email off, the state is still kept, so the API can show it.
+Push targets (collector.push) get the same conditions, tracked per target.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from peewee import fn
 
 from collector.notify import Mail, NotifyError, send_mail
 from collector.outage import UnwrittenRun
+from collector.push import PushAlerts
 from shared.config import Settings
 from shared.db import is_sqlite_url, sqlite_path
 from shared.models import AlertState, HourlyLoad, ImportRun, Substation, SubstationReading
@@ -230,6 +232,7 @@ class Alerter:
         send: Callable[[Settings, Mail], str] = send_mail,
         watch: Callable[[float], list[Condition]] | None = None,
         unwritten: Callable[[], Sequence[UnwrittenRun]] | None = None,
+        push: PushAlerts | None = None,
     ):
         self.settings = settings
         self.send = send
@@ -238,6 +241,9 @@ class Alerter:
         self._raised: dict[str, str] = {}  # key -> detail, announced by this process
         self._mailed: set[str] = set()
         self._cleared: set[str] = set()  # recovered here; the stored state may lag behind
+        # Push (NOTIFY_URLS) is a channel of its own with its own delivery record: it gets
+        # every condition and recovery whatever email managed, and the other way round.
+        self.push = push if push is not None else PushAlerts(settings)
 
     def _mail(self, mail: Mail) -> bool:
         if not self.settings.alerts_enabled:
@@ -296,4 +302,11 @@ class Alerter:
                 self._cleared.add(key)
                 state.active, state.notified, state.updated_at = False, False, now
                 state.save()
+        self._push(list(active.values()), now)
         return list(active.values())
+
+    def _push(self, active: list[Condition], now: float) -> None:
+        try:
+            self.push.deliver(active, now)
+        except Exception:
+            log.exception("push alerts failed; collection goes on, retry next cycle")

@@ -16,7 +16,9 @@ from collector.cycle import Cycle, format_cycle_line
 from collector.daemon import Daemon
 from collector.lock import LockHeld, lock_is_held, writer_lock
 from collector.notify import Mail, NotifyError, send_mail
+from collector.notify_check import test_notify
 from collector.outage import WriteFailed
+from collector.push import load_collector_settings
 from collector.runs import close_orphaned_runs
 from shared.config import Settings, settings_or_exit
 from shared.db import bind, open_writer
@@ -158,17 +160,20 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="daemon",
-        choices=["daemon", "once", "healthcheck", "test-email"],
+        choices=["daemon", "once", "healthcheck", "test-email", "test-notify"],
         help="daemon (default): poll on every slot; once: one manual cycle now; "
         "healthcheck: exit 0 while the daemon's heartbeat is fresh; "
-        "test-email: send a test alert and print the SMTP server's answer",
+        "test-email: send a test alert and print the SMTP server's answer; "
+        "test-notify: a test to every channel (email, NOTIFY_URLS, MQTT), one line each",
     )
     args = parser.parse_args(argv)
-    settings = settings_or_exit(PROGRAM)
+    settings = settings_or_exit(PROGRAM, load_collector_settings)
     if args.command == "healthcheck":
         return healthcheck(settings)
     if args.command == "test-email":
         return test_email(settings)
+    if args.command == "test-notify":
+        return test_notify(settings)
     setup_logging(settings)
     try:
         return run_writer(settings, args.command)

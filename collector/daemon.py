@@ -22,6 +22,7 @@ from collector.alerts import Alerter, Condition
 from collector.client import Interrupted
 from collector.cycle import Cycle, format_cycle_line
 from collector.loop import SlotLoop
+from collector.mqtt import MqttPublisher
 from collector.outage import PendingRuns, WriteFailed, write_error_cause
 from shared.config import Settings
 from shared.heartbeat import WRITE_EVERY, problems, run_deadline, write_heartbeat
@@ -82,6 +83,8 @@ class Daemon:
             "slot_guard_seconds": SLOT_GUARD,
             "next_slot": None,
         }
+        # MQTT (optional): state after each cycle; the broker's status goes into the heartbeat.
+        self.mqtt = MqttPublisher.from_settings(settings, on_status=lambda s: self.beat(mqtt=s))
 
     # --- heartbeat and watchdog ------------------------------------------------------------
 
@@ -184,6 +187,7 @@ class Daemon:
         now = now_ts()
         self.beat(**changes, since=now, last_status=status, last_finished_at=now)
         self.check_alerts()
+        self.publish_state()
 
     def flush_outage(self) -> None:
         """Write the runs a write error kept in memory, once the database takes writes."""
@@ -213,6 +217,11 @@ class Daemon:
         finally:
             self._alert_lock.release()
 
+    def publish_state(self) -> None:
+        """Hand the state to the MQTT publisher's thread: returns at once, never raises."""
+        if self.mqtt is not None:
+            self.mqtt.after_cycle()
+
     def _take_triggers(self) -> None:
         pending = pending_triggers(self.settings.triggers_dir)
         if not pending:
@@ -237,6 +246,8 @@ class Daemon:
 
     def run(self) -> int:
         self.beat()
+        if self.mqtt is not None:
+            self.mqtt.start()
         threading.Thread(target=self._beat_forever, name="heartbeat", daemon=True).start()
         log.info(
             "collector %s started: every %d min on the UTC clock, database %s",
@@ -256,6 +267,8 @@ class Daemon:
             if len(self.outage) and now_ts() - self._last_flush_try > FLUSH_EVERY:
                 self.flush_outage()
             self.stop.wait(min(TRIGGER_POLL, max(0.05, self.loop.seconds_until_next())))
+        if self.mqtt is not None:
+            self.mqtt.stop()
         self.beat(state="stopped", since=now_ts(), deadline_at=None)
         log.info("collector stopped")
         return 0

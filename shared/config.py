@@ -9,12 +9,14 @@ line and exit with status 2 (`exit_on_config_error`).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -22,6 +24,10 @@ from dotenv import dotenv_values
 ALLOWED_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
+ON_OFF = ("on", "off", "true", "false", "1", "0")
+URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+# MQTT topic words: no wildcards (+ #), no empty levels, no leading or trailing slash.
+TOPIC_PREFIX = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 
 T = TypeVar("T")
 
@@ -70,6 +76,12 @@ class Settings:
     retention_days: int | None = None
     low_disk_mb: int = 1024
     manual_gap_seconds: int = 60  # between the starts of two manual import cycles
+    notify_urls: tuple[str, ...] = ()  # Apprise URLs: push alerts
+    public_url: str | None = None  # the dashboard's address, linked from alerts
+    mqtt_url: str | None = None
+    mqtt_prefix: str = "kamo"
+    mqtt_discovery: bool = True
+    mqtt_discovery_prefix: str = "homeassistant"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -155,6 +167,44 @@ def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     return value
 
 
+def _check_http_url(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(name, f"{value!r} is not an http:// or https:// URL with a host")
+    return value.rstrip("/")
+
+
+def _split_urls(name: str, value: str | None) -> tuple[str, ...]:
+    """Comma or whitespace separated URLs; each needs a scheme. The collector checks them
+    against Apprise's services at start (collector.push.check_notify_urls)."""
+    urls = tuple(u for u in re.split(r"[\s,]+", value or "") if u)
+    for url in urls:
+        if not URL_SCHEME.match(url):
+            raise ConfigError(name, f"{url[:40]!r} is not a URL such as ntfy://host/topic")
+    return urls
+
+
+def _check_mqtt_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise ConfigError("MQTT_URL", "not mqtt://[user:password@]host[:port] or mqtts://... (TLS)")
+    return value
+
+
+def _check_topic(name: str, value: str) -> str:
+    if not TOPIC_PREFIX.match(value):
+        raise ConfigError(name, f"{value!r}: use letters, digits, _ - and / between words")
+    return value
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
@@ -212,6 +262,14 @@ def load_settings(
         retention_days=r.integer("RETENTION_DAYS", 0, 1, 36500) or None,
         low_disk_mb=r.integer("LOW_DISK_MB", 1024, 1, 10_000_000),
         manual_gap_seconds=r.integer("MANUAL_MIN_GAP_SECONDS", 60, 0, 3600),
+        notify_urls=_split_urls("NOTIFY_URLS", r.values.get("NOTIFY_URLS")),
+        public_url=_check_http_url("PUBLIC_URL", r.text("PUBLIC_URL")),
+        mqtt_url=_check_mqtt_url(r.text("MQTT_URL")),
+        mqtt_prefix=_check_topic("MQTT_PREFIX", r.text("MQTT_PREFIX", "kamo")),
+        mqtt_discovery=r.choice("MQTT_DISCOVERY", "on", ON_OFF, upper=False) in ("on", "true", "1"),
+        mqtt_discovery_prefix=_check_topic(
+            "MQTT_DISCOVERY_PREFIX", r.text("MQTT_DISCOVERY_PREFIX", "homeassistant")
+        ),
     )
 
 

@@ -225,3 +225,25 @@ class AlertState(BaseModel):
 
     class Meta:
         table_name = "alert_state"
+
+
+# --- push alerts (schema version 5) ------------------------------------------------------
+
+
+class PushDelivery(BaseModel):
+    """An alert one push target (one Apprise URL) has received and not yet seen recover.
+
+    Kept apart from `alert_state` so each channel tracks its own delivery: a push that
+    failed is retried next cycle while email, which got through, is not repeated. `target`
+    is a hash of the URL (URLs hold tokens; the database never does).
+    """
+
+    target = TextField()
+    key = TextField()  # alert_state's key
+    title = TextField()
+    since = DoubleField()
+    sent_at = DoubleField()
+
+    class Meta:
+        table_name = "push_delivery"
+        primary_key = CompositeKey("target", "key")

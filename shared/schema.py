@@ -63,6 +63,13 @@ def _v5_request_ids(db: Database) -> None:
     db.execute_sql('ALTER TABLE "import_run" ADD COLUMN "request_ids" TEXT')
 
 
+def _v6_push_delivery(db: Database) -> None:
+    """What each push target was sent (collector.push): every channel tracks its own."""
+    from shared.models import PushDelivery
+
+    db.create_tables([PushDelivery], safe=True)
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
@@ -70,6 +77,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     3: _v3_alerts,
     4: _v4_epoch_bigint,
     5: _v5_request_ids,
+    6: _v6_push_delivery,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
