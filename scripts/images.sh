@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# make images: build both images (collector and API) from this checkout.
+#
+# With a Docker engine (`docker info` answers): plain `docker build`, which pulls the base.
+# Without one (these CI machines): no registry at all. The base named by the Dockerfiles' FROM
+# (debian:<suite>-slim) is made with debootstrap from Debian's archive, cached under
+# ~/.cache/kamo-images, imported under that exact name, and the two unchanged Dockerfiles are
+# built with `buildah bud --pull=never` (chroot isolation, vfs storage, as root).
+# The pip download cache lives there too, so a second run is fast; buildah keeps its layers.
+#
+# Settings: KAMO_IMAGE_TAG (local), KAMO_IMAGE_CACHE (~/.cache/kamo-images),
+# KAMO_BASE_MAX_AGE_DAYS (7: a week-old base is made again, for Debian's security updates),
+# KAMO_IMAGE_ENGINE (auto, docker or buildah), KAMO_ARCH (the host's; arm64 uses qemu).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "images: $*" >&2; }
+
+tag=${KAMO_IMAGE_TAG:-local}
+cache=${KAMO_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kamo-images}
+max_age_days=${KAMO_BASE_MAX_AGE_DAYS:-7}
+engine=${KAMO_IMAGE_ENGINE:-auto}
+arch=${KAMO_ARCH:-$(dpkg --print-architecture 2>/dev/null || echo amd64)}
+images=(collector api)
+
+# Both Dockerfiles must start from the same base: the one this script makes.
+base=$(awk 'toupper($1) == "FROM" { print $2; exit }' Dockerfile.collector)
+for name in "${images[@]}"; do
+  first=$(awk 'toupper($1) == "FROM" { print $2; exit }' "Dockerfile.$name")
+  if [ "$first" != "$base" ]; then
+    say "Dockerfile.$name starts FROM $first, Dockerfile.collector FROM $base: they must match"
+    exit 2
+  fi
+done
+
+if [ "$engine" = docker ] || { [ "$engine" = auto ] && docker info >/dev/null 2>&1; }; then
+  for name in "${images[@]}"; do
+    say "docker build kamo-load-logger-$name:$tag"
+    docker build -f "Dockerfile.$name" -t "kamo-load-logger-$name:$tag" .
+  done
+  exit 0
+fi
+
+for tool in debootstrap buildah podman; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    say "$tool is not installed (apt-get install debootstrap buildah podman runc), and no Docker engine answers"
+    exit 2
+  fi
+done
+if [ "$(id -u)" != 0 ]; then
+  say "the buildah path runs as root (debootstrap and vfs storage); run it with sudo"
+  exit 2
+fi
+
+# debian:trixie-slim -> suite trixie; the name as podman and buildah store it.
+case "$base" in
+  debian:*-slim) suite=${base#debian:}; suite=${suite%-slim} ;;
+  *) say "FROM $base: only debian:<suite>-slim can be made with debootstrap"; exit 2 ;;
+esac
+stored_name="docker.io/library/$base"
+[ "$arch" = "$(dpkg --print-architecture)" ] || stored_name="localhost/kamo-base-$arch:$suite-slim"
+storage=(--storage-driver vfs)
+mirror=$(awk '$1 == "URIs:" { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+mirror=${mirror:-http://deb.debian.org/debian}
+
+mkdir -p "$cache/base" "$cache/pip"
+tarball="$cache/base/debian-$suite-slim-$arch.tar"
+
+make_base() {
+  local root
+  root=$(mktemp -d "$cache/base/rootfs.XXXXXX")
+  # Clean up a half-made root whatever happens.
+  trap 'rm -rf "$root"' RETURN
+  local foreign=()
+  if [ "$arch" != "$(dpkg --print-architecture)" ]; then
+    foreign=(--arch "$arch" --foreign)
+  fi
+  say "debootstrap $suite ($arch) from $mirror"
+  debootstrap --variant=minbase "${foreign[@]}" "$suite" "$root" "$mirror" >"$cache/base/debootstrap.log" 2>&1 \
+    || { tail -20 "$cache/base/debootstrap.log" >&2; return 1; }
+  if [ "${#foreign[@]}" -gt 0 ]; then
+    cp "/usr/bin/qemu-$(qemu_name "$arch")-static" "$root/usr/bin/"
+    chroot "$root" /debootstrap/debootstrap --second-stage >>"$cache/base/debootstrap.log" 2>&1 \
+      || { tail -20 "$cache/base/debootstrap.log" >&2; return 1; }
+    rm -f "$root/usr/bin/qemu-$(qemu_name "$arch")-static"
+  fi
+  # As in Debian's slim images: no documentation, the archive and its security updates.
+  cat >"$root/etc/dpkg/dpkg.cfg.d/docker-slim" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+EOF
+  rm -f "$root/etc/apt/sources.list"
+  cat >"$root/etc/apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: $mirror
+Suites: $suite $suite-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: ${mirror%/debian}/debian-security
+Suites: $suite-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/man/* \
+    "$root"/usr/share/info/* "$root"/usr/share/locale/*
+  find "$root/usr/share/doc" -mindepth 2 ! -name copyright -type f -delete 2>/dev/null || true
+  tar --numeric-owner -C "$root" -cf "$tarball.part" .
+  mv "$tarball.part" "$tarball"
+}
+
+qemu_name() {
+  case "$1" in arm64) echo aarch64 ;; armhf) echo arm ;; *) echo "$1" ;; esac
+}
+
+if [ ! -s "$tarball" ] || [ -n "$(find "$tarball" -mtime "+$max_age_days")" ]; then
+  make_base
+else
+  say "reusing $tarball (made $(date -r "$tarball" -u +%FT%TZ))"
+fi
+
+# Import only when the stored image is not this very tarball: a new import gets a new id,
+# and that would throw away buildah's layer cache.
+digest=$(sha256sum "$tarball" | cut -c1-64)
+stored=$(podman "${storage[@]}" image inspect --format '{{ index .Labels "kamo.base.tarball" }}' \
+  "$stored_name" 2>/dev/null || true)
+if [ "$stored" != "$digest" ]; then
+  say "importing the base as $stored_name"
+  podman "${storage[@]}" import --arch "$arch" \
+    --change "LABEL kamo.base.tarball=$digest" \
+    --change "LABEL kamo.base.source=debootstrap $suite $mirror" \
+    --change 'CMD ["bash"]' "$tarball" "$stored_name" >/dev/null
+fi
+
+# The host's CA bundle, for pip inside the build on networks that inspect TLS: mounted
+# read-only for the build, never copied into an image.
+ca=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
+ca_args=()
+if [ -s "$ca" ]; then
+  ca_args=(-v "$ca:/run/kamo-build-ca.crt:ro" --build-arg HOST_CA_BUNDLE=/run/kamo-build-ca.crt)
+fi
+from_args=()
+[ "$stored_name" = "docker.io/library/$base" ] || from_args=(--from "$stored_name")
+
+for name in "${images[@]}"; do
+  say "buildah bud kamo-load-logger-$name:$tag ($arch)"
+  BUILDAH_ISOLATION=chroot buildah "${storage[@]}" bud --pull=never --layers \
+    --arch "$arch" "${from_args[@]}" "${ca_args[@]}" -v "$cache/pip:/root/.cache/pip" \
+    -f "Dockerfile.$name" -t "localhost/kamo-load-logger-$name:$tag" .
+done
+say "built localhost/kamo-load-logger-{collector,api}:$tag"
