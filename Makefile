@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(PY) scripts/bench.py
 
 ## make images: both container images; offline base (debootstrap + buildah) without Docker
-images:
+images: $(STAMP)
 	@bash scripts/images.sh
 
 ## make lock: requirements.lock (hashed runtime dependencies) from pyproject.toml, from PyPI;

@@ -6,7 +6,8 @@
 # (debian:<suite>-slim) is made with debootstrap from Debian's archive, cached under
 # ~/.cache/kamo-images, imported under that exact name, and the two unchanged Dockerfiles are
 # built with `buildah bud --pull=never` (chroot isolation, vfs storage, as root).
-# The pip download cache lives there too, so a second run is fast; buildah keeps its layers.
+# The locked wheels are downloaded there once (hash-checked) and mounted into the build, so a
+# second run neither downloads them again nor needs PyPI; buildah keeps its layers.
 #
 # Settings: KAMO_IMAGE_TAG (local), KAMO_IMAGE_CACHE (~/.cache/kamo-images),
 # KAMO_BASE_MAX_AGE_DAYS (7: a week-old base is made again, for Debian's security updates),
@@ -63,7 +64,7 @@ storage=(--storage-driver vfs)
 mirror=$(awk '$1 == "URIs:" { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 mirror=${mirror:-http://deb.debian.org/debian}
 
-mkdir -p "$cache/base" "$cache/pip"
+mkdir -p "$cache/base"
 tarball="$cache/base/debian-$suite-slim-$arch.tar"
 
 make_base() {
@@ -143,13 +144,35 @@ ca_args=()
 if [ -s "$ca" ]; then
   ca_args=(-v "$ca:/run/kamo-build-ca.crt:ro" --build-arg HOST_CA_BUNDLE=/run/kamo-build-ca.crt)
 fi
+# The locked wheels for the image's Python and platform, downloaded once; pip skips a file
+# already there whose hash matches. Where one has no wheel (psycopg2 on armhf), the build
+# fetches from PyPI itself and compiles.
+declare -A python_of=([bookworm]=3.11 [trixie]=3.13)
+declare -A platforms_of=([amd64]=x86_64 [arm64]=aarch64)
+wheels="$cache/wheels/$suite-$arch"
+wheel_args=()
+if [ -n "${python_of[$suite]:-}" ] && [ -n "${platforms_of[$arch]:-}" ]; then
+  machine=${platforms_of[$arch]}
+  platform_args=()
+  for policy in manylinux_2_28 manylinux_2_17 manylinux2014 manylinux1 manylinux_2_5; do
+    platform_args+=(--platform "${policy}_$machine")
+  done
+  py=${python_of[$suite]}
+  say "locked wheels for Python $py ($arch) into $wheels"
+  mkdir -p "$wheels"
+  "${PIP:-.venv/bin/pip}" download --quiet --disable-pip-version-check --require-hashes --no-deps \
+    --only-binary=:all: --python-version "$py" --implementation cp "${platform_args[@]}" \
+    -r requirements.lock -d "$wheels"
+  wheel_args=(-v "$wheels:/run/kamo-wheels:ro" --build-arg PIP_WHEELS=/run/kamo-wheels)
+fi
 from_args=()
 [ "$stored_name" = "docker.io/library/$base" ] || from_args=(--from "$stored_name")
 
 for name in "${images[@]}"; do
   say "buildah bud kamo-load-logger-$name:$tag ($arch)"
-  BUILDAH_ISOLATION=chroot buildah "${storage[@]}" bud --pull=never --layers \
-    --arch "$arch" "${from_args[@]}" "${ca_args[@]}" -v "$cache/pip:/root/.cache/pip" \
+  # Docker format: the OCI format has no HEALTHCHECK, and buildah would drop it.
+  BUILDAH_ISOLATION=chroot buildah "${storage[@]}" bud --pull=never --layers --format docker \
+    --arch "$arch" "${from_args[@]}" "${ca_args[@]}" "${wheel_args[@]}" \
     -f "Dockerfile.$name" -t "localhost/kamo-load-logger-$name:$tag" .
 done
 say "built localhost/kamo-load-logger-{collector,api}:$tag"
