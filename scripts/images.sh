@@ -11,18 +11,21 @@
 #
 # Settings: KAMO_IMAGE_TAG (local), KAMO_IMAGE_CACHE (~/.cache/kamo-images),
 # KAMO_BASE_MAX_AGE_DAYS (7: a week-old base is made again, for Debian's security updates),
-# KAMO_IMAGE_ENGINE (auto, docker or buildah), KAMO_ARCH (the host's; arm64 uses qemu).
+# KAMO_IMAGE_ENGINE (auto, docker or buildah), KAMO_IMAGES ("collector api"),
+# KAMO_ARCH (the host's; arm64 runs the build under qemu-user-static, see docs/raspberry-pi.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "images: $*" >&2; }
 
-tag=${KAMO_IMAGE_TAG:-local}
 cache=${KAMO_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kamo-images}
 max_age_days=${KAMO_BASE_MAX_AGE_DAYS:-7}
 engine=${KAMO_IMAGE_ENGINE:-auto}
 arch=${KAMO_ARCH:-$(dpkg --print-architecture 2>/dev/null || echo amd64)}
-images=(collector api)
+native=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+# Another architecture gets its own tag, so it never replaces the images the tests run.
+if [ "$arch" = "$native" ]; then tag=${KAMO_IMAGE_TAG:-local}; else tag=${KAMO_IMAGE_TAG:-local-$arch}; fi
+read -r -a images <<<"${KAMO_IMAGES:-collector api}"
 
 # Both Dockerfiles must start from the same base: the one this script makes.
 base=$(awk 'toupper($1) == "FROM" { print $2; exit }' Dockerfile.collector)
@@ -59,7 +62,7 @@ case "$base" in
   *) say "FROM $base: only debian:<suite>-slim can be made with debootstrap"; exit 2 ;;
 esac
 stored_name="docker.io/library/$base"
-[ "$arch" = "$(dpkg --print-architecture)" ] || stored_name="localhost/kamo-base-$arch:$suite-slim"
+[ "$arch" = "$native" ] || stored_name="localhost/kamo-base-$arch:$suite-slim"
 storage=(--storage-driver vfs)
 mirror=$(awk '$1 == "URIs:" { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 mirror=${mirror:-http://deb.debian.org/debian}
@@ -70,10 +73,11 @@ tarball="$cache/base/debian-$suite-slim-$arch.tar"
 make_base() {
   local root
   root=$(mktemp -d "$cache/base/rootfs.XXXXXX")
-  # Clean up a half-made root whatever happens.
-  trap 'rm -rf "$root"' RETURN
+  # Clean up a half-made root whatever happens, after anything debootstrap left mounted in it.
+  trap 'awk -v r="$root/" '"'"'index($2, r) == 1 { print $2 }'"'"' /proc/mounts | sort -r | xargs -r umount -l; rm -rf "$root"' RETURN
+  chmod 0755 "$root"  # mktemp made it 0700, and it becomes the image's /
   local foreign=()
-  if [ "$arch" != "$(dpkg --print-architecture)" ]; then
+  if [ "$arch" != "$native" ]; then
     foreign=(--arch "$arch" --foreign)
   fi
   say "debootstrap $suite ($arch) from $mirror"
@@ -92,6 +96,13 @@ path-include /usr/share/doc/*/copyright
 path-exclude /usr/share/man/*
 path-exclude /usr/share/info/*
 path-exclude /usr/share/locale/*
+EOF
+  # apt removes what it downloaded after each install, as in Debian's official images.
+  cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
 EOF
   rm -f "$root/etc/apt/sources.list"
   cat >"$root/etc/apt/sources.list.d/debian.sources" <<EOF
@@ -168,11 +179,20 @@ fi
 from_args=()
 [ "$stored_name" = "docker.io/library/$base" ] || from_args=(--from "$stored_name")
 
-for name in "${images[@]}"; do
-  say "buildah bud kamo-load-logger-$name:$tag ($arch)"
+bud() {
   # Docker format: the OCI format has no HEALTHCHECK, and buildah would drop it.
   BUILDAH_ISOLATION=chroot buildah "${storage[@]}" bud --pull=never --layers --format docker \
-    --arch "$arch" "${from_args[@]}" "${ca_args[@]}" "${wheel_args[@]}" \
-    -f "Dockerfile.$name" -t "localhost/kamo-load-logger-$name:$tag" .
+    --arch "$arch" "${from_args[@]}" "${ca_args[@]}" "${wheel_args[@]}" "$@" .
+}
+# The builder stage (the same in both Dockerfiles) gets a name, so the cleanup below keeps its
+# cached layers: the dependencies are installed again only when the lock or the base changes.
+say "buildah bud kamo-load-logger-builder:$tag ($arch)"
+bud -f Dockerfile.collector --target builder -t "localhost/kamo-load-logger-builder:$tag"
+for name in "${images[@]}"; do
+  say "buildah bud kamo-load-logger-$name:$tag ($arch)"
+  bud -f "Dockerfile.$name" -t "localhost/kamo-load-logger-$name:$tag"
 done
-say "built localhost/kamo-load-logger-{collector,api}:$tag"
+# vfs stores every layer as a full copy: drop this project's untagged leftovers of earlier
+# builds (they carry the base's label), or each build would keep a few GB more.
+podman "${storage[@]}" image prune --force --filter label=kamo.base.tarball >/dev/null
+say "built ${images[*]} as localhost/kamo-load-logger-<name>:$tag"
