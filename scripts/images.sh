@@ -81,12 +81,12 @@ make_base() {
     foreign=(--arch "$arch" --foreign)
   fi
   say "debootstrap $suite ($arch) from $mirror"
-  debootstrap --variant=minbase "${foreign[@]}" "$suite" "$root" "$mirror" >"$cache/base/debootstrap.log" 2>&1 \
-    || { tail -20 "$cache/base/debootstrap.log" >&2; return 1; }
+  debootstrap --variant=minbase "${foreign[@]}" "$suite" "$root" "$mirror" >"$cache/base/debootstrap-$arch.log" 2>&1 \
+    || { tail -20 "$cache/base/debootstrap-$arch.log" >&2; return 1; }
   if [ "${#foreign[@]}" -gt 0 ]; then
     cp "/usr/bin/qemu-$(qemu_name "$arch")-static" "$root/usr/bin/"
-    chroot "$root" /debootstrap/debootstrap --second-stage >>"$cache/base/debootstrap.log" 2>&1 \
-      || { tail -20 "$cache/base/debootstrap.log" >&2; return 1; }
+    chroot "$root" /debootstrap/debootstrap --second-stage >>"$cache/base/debootstrap-$arch.log" 2>&1 \
+      || { tail -20 "$cache/base/debootstrap-$arch.log" >&2; return 1; }
     rm -f "$root/usr/bin/qemu-$(qemu_name "$arch")-static"
   fi
   # As in Debian's slim images: no documentation, the archive and its security updates.
@@ -184,15 +184,42 @@ bud() {
   BUILDAH_ISOLATION=chroot buildah "${storage[@]}" bud --pull=never --layers --format docker \
     --arch "$arch" "${from_args[@]}" "${ca_args[@]}" "${wheel_args[@]}" "$@" .
 }
-# The builder stage (the same in both Dockerfiles) gets a name, so the cleanup below keeps its
-# cached layers: the dependencies are installed again only when the lock or the base changes.
-say "buildah bud kamo-load-logger-builder:$tag ($arch)"
-bud -f Dockerfile.collector --target builder -t "localhost/kamo-load-logger-builder:$tag"
+# Everything an image is made of: the base, the Dockerfile and the files it copies (as
+# .dockerignore leaves them), this script. An image labelled with the same digest is current:
+# buildah 1.28 would redo every step after COPY --from even then, minutes on vfs.
+inputs_digest() {
+  {
+    echo "base $(podman "${storage[@]}" image inspect --format '{{.Id}}' "$stored_name") $arch"
+    find "Dockerfile.$1" .dockerignore requirements.lock docker scripts shared collector api \
+      -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -printf '%m %p\n' | sort
+    find "Dockerfile.$1" .dockerignore requirements.lock docker scripts shared collector api \
+      -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -c1-64
+}
+stale=()
 for name in "${images[@]}"; do
+  want=$(inputs_digest "$name")
+  have=$(podman "${storage[@]}" image inspect --format '{{ index .Labels "kamo.build.inputs" }}' \
+    "localhost/kamo-load-logger-$name:$tag" 2>/dev/null || true)
+  if [ "$want" = "$have" ]; then
+    say "localhost/kamo-load-logger-$name:$tag is current (same inputs $want)"
+  else
+    stale+=("$name=$want")
+  fi
+done
+if [ "${#stale[@]}" -gt 0 ]; then
+  # The builder stage (the same in both Dockerfiles) gets a name, so the cleanup below keeps
+  # its cached layers: the dependencies are installed again only when the lock or base change.
+  say "buildah bud kamo-load-logger-builder:$tag ($arch)"
+  bud -f Dockerfile.collector --target builder -t "localhost/kamo-load-logger-builder:$tag"
+fi
+for entry in "${stale[@]}"; do
+  name=${entry%%=*}
   say "buildah bud kamo-load-logger-$name:$tag ($arch)"
-  bud -f "Dockerfile.$name" -t "localhost/kamo-load-logger-$name:$tag"
+  bud -f "Dockerfile.$name" --label "kamo.build.inputs=${entry#*=}" \
+    -t "localhost/kamo-load-logger-$name:$tag"
 done
 # vfs stores every layer as a full copy: drop this project's untagged leftovers of earlier
 # builds (they carry the base's label), or each build would keep a few GB more.
 podman "${storage[@]}" image prune --force --filter label=kamo.base.tarball >/dev/null
-say "built ${images[*]} as localhost/kamo-load-logger-<name>:$tag"
+say "ready: ${images[*]} as localhost/kamo-load-logger-<name>:$tag"
