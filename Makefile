@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench reliability clean
+.PHONY: run demo test lint bench reliability images lock clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,19 @@ bench: $(STAMP)
 ## make reliability: every reliability case in its long form (about an hour), one table
 reliability: $(STAMP)
 	$(PY) scripts/reliability.py
+## make images: both container images; offline base (debootstrap + buildah) without Docker
+images: $(STAMP)
+	@bash scripts/images.sh
+
+## make lock: requirements.lock (hashed runtime dependencies) from pyproject.toml, from PyPI;
+## keeps existing pins (make lock LOCK_ARGS=--upgrade moves them all to the newest)
+# Only PyPI, whatever pip.conf adds: the hashes must cover every platform's files.
+lock: $(STAMP)
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+	  CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet $(LOCK_ARGS) \
+	  --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --index-url $${PIP_INDEX_URL:-https://pypi.org/simple} \
+	  --output-file requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
