@@ -35,6 +35,7 @@ bench: $(STAMP)
 ## make reliability: every reliability case in its long form (about an hour), one table
 reliability: $(STAMP)
 	$(PY) scripts/reliability.py
+
 ## make images: both container images; offline base (debootstrap + buildah) without Docker
 images: $(STAMP)
 	@bash scripts/images.sh
