@@ -1,7 +1,9 @@
 """Disk full: a small real filesystem (a tmpfs mounted for the case) holds DATA_DIR and the
 database. A collector child writes cycle after cycle on it while a ballast file leaves only
 a little room, until SQLite cannot grow; then the ballast goes and collection must resume
-by itself. Asserted: a log line names the cause, integrity_check is ok, a later run succeeds.
+by itself. Asserted per outage: one clear log line names the cause (no traceback), the
+failed cycles are recorded afterwards as failed import runs whose message names the cause,
+integrity_check is ok, and a later run succeeds.
 
 Mounting needs root (CI runs as root). Elsewhere the case reports itself as skipped.
 """
@@ -18,15 +20,21 @@ from .common import CaseResult, child_command, child_env, integrity, query, wait
 from sim_process import start_simulator
 
 FIRST_SLOT = 1795000200
-CAUSES = ("disk is full", "No space left")
+CAUSE_LINE = "cannot write the database: database or disk is full"
+CAUSE = "database or disk is full"
 ROOM_LEFT = 256 * 1024  # bytes the ballast leaves free: a few cycles' worth of WAL
 
 
-def outage_recorded(db_path: Path, since: float) -> bool | None:
-    """Whether the cycles that failed while the disk was full were recorded afterwards as
-    failed import runs. NOT WIRED YET: the daemon branch adds those records; the lead
-    replaces this body with the real check after merging and then asserts it below."""
-    return None
+def outage_recorded(db_path: Path, since: float) -> int:
+    """How many cycles started at or after `since` were recorded as failed import runs that
+    name the full disk (the daemon writes them once the database takes writes again)."""
+    return query(
+        db_path,
+        "select count(*) from import_run where status = 'failed' and started_at >= ?"
+        " and message like ?",
+        since,
+        f"%{CAUSE}%",
+    )[0][0]
 
 
 def mount_tmpfs(where: Path, size_kb: int) -> str | None:
@@ -76,6 +84,7 @@ def _run(sim_url: str, mnt: Path, outside: Path, outages: int, result: CaseResul
                 if not wait_for(lambda n=ok_before: _successes(db) > n, 60, 0.2):
                     result.fail(f"{label}: no successful cycle before filling the disk")
                     return
+                recorded_before = outage_recorded(db, FIRST_SLOT)
                 ballast = mnt / "ballast"
                 _fill(ballast, ROOM_LEFT)
                 mark = log_path.stat().st_size
@@ -83,7 +92,7 @@ def _run(sim_url: str, mnt: Path, outside: Path, outages: int, result: CaseResul
                 if named:
                     result.figures.setdefault("cause_line", named[:160])
                 else:
-                    result.fail(f"{label}: no log line named the cause ({' / '.join(CAUSES)})")
+                    result.fail(f"{label}: no log line says {CAUSE_LINE!r}")
                 ballast.unlink()
                 freed = time.monotonic()
                 ok_at_free = _successes(db)
@@ -91,6 +100,16 @@ def _run(sim_url: str, mnt: Path, outside: Path, outages: int, result: CaseResul
                     result.fail(f"{label}: collection did not resume after space was freed")
                     return
                 result.note_worst(round(time.monotonic() - freed, 2))
+                recorded = outage_recorded(db, FIRST_SLOT) - recorded_before
+                failed = _failures_logged(log_path, mark)
+                result.figures[f"{label} failed cycles logged / recorded"] = (
+                    f"{failed} / {recorded}"
+                )
+                if failed < 1 or recorded < failed:
+                    result.fail(
+                        f"{label}: {failed} cycles failed on the full disk, {recorded} recorded"
+                        " as failed import runs"
+                    )
                 check = integrity(db)
                 if check != "ok":
                     result.fail(f"{label}: integrity_check says {check}")
@@ -101,7 +120,9 @@ def _run(sim_url: str, mnt: Path, outside: Path, outages: int, result: CaseResul
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-    result.figures["outage_recorded"] = "not wired yet" if outage_recorded(db, 0) is None else ""
+    tracebacks = log_path.read_text(errors="replace").count("Traceback")
+    if tracebacks:
+        result.fail(f"the log holds {tracebacks} traceback(s); one clear line was expected")
     check = integrity(db)
     if check != "ok":
         result.fail(f"after the run: integrity_check says {check}")
@@ -127,8 +148,15 @@ def _fill(ballast: Path, leave: int) -> None:
             pass  # full already: the collector grew meanwhile
 
 
-def _cause_logged(log_path: Path, offset: int) -> str | None:
-    """The first log line after `offset` that names the cause, if any."""
+def _failures_logged(log_path: Path, offset: int) -> int:
+    """Cycles that failed on the full disk, by their log lines after `offset`."""
     with open(log_path, errors="replace") as log:
         log.seek(offset)
-        return next((line.strip() for line in log if any(c in line for c in CAUSES)), None)
+        return sum(1 for line in log if " failed: " in line and CAUSE in line)
+
+
+def _cause_logged(log_path: Path, offset: int) -> str | None:
+    """The first log line after `offset` that names the cause clearly, if any."""
+    with open(log_path, errors="replace") as log:
+        log.seek(offset)
+        return next((line.strip() for line in log if CAUSE_LINE in line), None)

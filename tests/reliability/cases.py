@@ -12,12 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .case_api import schemathesis_cases, slow_clients
 from .case_clock import clock_steps
 from .case_crash import crash_while_writing
 from .case_disk_full import disk_full
+from .case_hostile import hostile
 from .case_long_run import long_run
 from .case_readers import readers_during_writes
 from .case_timeutil import time_properties
+from .case_trigger_flood import trigger_flood
 from .common import CaseResult
 
 
@@ -29,6 +32,9 @@ class Case:
     long: dict[str, Any] = field(default_factory=dict)
     wired: bool = True
     slow: bool = True  # starts subprocesses (pytest marker `slow`)
+    # The short form is already an existing test of `make test` (named here): pytest skips
+    # it here rather than run it twice; `scripts/reliability.py --short` still runs it.
+    short_covered_by: str | None = None
 
 
 def _not_wired(**_params: Any) -> CaseResult:
@@ -59,32 +65,62 @@ register(
 )
 register(Case("long run", long_run, short={"days": 1}, long={"days": 30}))
 
-# Cases that come from other branches. The lead wires each one after merging: drop its name
-# here and register it with a runner, for example (tests/ is on sys.path):
-#
-#   from hostile_cases import run_hostile_case
-#
-#   def hostile(mode: str, rounds: int) -> CaseResult:
-#       with tempfile.TemporaryDirectory() as tmp:
-#           return result_from_dict(run_hostile_case(mode, Path(tmp)))  # once per round
-#
-#   register(Case("hostile: trickle", hostile, {"mode": "trickle", "rounds": 1}, {...}))
-PLACEHOLDERS = [
-    "hostile: trickle",
-    "hostile: huge body (Content-Length)",
-    "hostile: huge body (chunked)",
-    "hostile: redirect loop",
-    "hostile: 429 Retry-After",
-    "hostile: HTML with 200",
-    "hostile: truncated JSON",
-    "hostile: huge and deep numbers",
-    "hostile: NaN and Infinity",
-    "hostile: out-of-range values",
-    "hostile: reset mid-body",
-    "trigger flood",
-    "slow clients",
-    "schemathesis",  # 1,000 cases short, 10,000 long
-]
+# Hostile upstream: one case per group of simulator fault modes (tests/hostile_cases.py).
+HOSTILE_GROUPS = {
+    "hostile: trickle": ["trickle"],
+    "hostile: huge body (Content-Length)": ["huge-body"],
+    "hostile: huge body (chunked)": ["huge-chunked"],
+    "hostile: redirect loop": ["redirect-loop"],
+    "hostile: 429 Retry-After": ["http429"],
+    "hostile: HTML with 200": ["html"],
+    "hostile: truncated JSON": ["truncated"],
+    "hostile: huge and deep numbers": ["huge-number", "huger-number", "deep-nesting"],
+    "hostile: NaN and Infinity": ["nan", "infinity"],
+    "hostile: out-of-range values": ["out-of-range"],
+    "hostile: reset mid-body": ["reset"],
+    "hostile: nulls": ["nulls"],
+}
+HOSTILE_TEST = "tests/test_hostile_upstream.py (every mode once)"
+for _name, _modes in HOSTILE_GROUPS.items():
+    register(
+        Case(
+            _name,
+            hostile,
+            {"modes": _modes, "rounds": 1},
+            {"modes": _modes, "rounds": 3},
+            short_covered_by=HOSTILE_TEST,
+        )
+    )
+register(
+    Case(
+        "trigger flood",
+        trigger_flood,
+        {"requests_total": 200, "seconds": 15},
+        {"requests_total": 1000, "seconds": 150},
+    )
+)
+register(
+    Case(
+        "slow clients",
+        slow_clients,
+        {"runs": [{"clients": 50, "samples": 20}]},
+        {"runs": [{"clients": 50, "samples": 200}, {"clients": 200, "samples": 200}]},
+        short_covered_by="tests/api/test_slow_clients.py (50 clients, 3 s bound)",
+    )
+)
+register(
+    Case(
+        "schemathesis",
+        schemathesis_cases,
+        {"max_examples": 1000},
+        {"max_examples": 10000},
+        short_covered_by="tests/api/test_api_schemathesis.py (1,000 cases)",
+    )
+)
+
+# Cases another branch will provide: registered with wired=False, they show as "not wired
+# yet", never as passing. To wire one, drop its name here and register it with a runner.
+PLACEHOLDERS: list[str] = []
 for _name in PLACEHOLDERS:
     register(Case(_name, None, wired=False))
 
