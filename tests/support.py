@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT / "scripts" / "kamo_fixtures" / "real-2026-01-04"
@@ -40,3 +43,14 @@ def run_collector(
         text=True,
         timeout=timeout,
     )
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, step: float = 0.1) -> Any:
+    """Poll `predicate` until it is truthy or `timeout` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()

@@ -18,17 +18,7 @@ from api import create_app
 from shared.triggers import write_trigger
 
 from sim_process import control
-from support import REPO_ROOT, collector_env, run_collector
-
-
-def wait_for(predicate, timeout: float, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
+from support import REPO_ROOT, collector_env, run_collector, wait_for
 
 
 def runs(data_dir: Path) -> list[dict]:

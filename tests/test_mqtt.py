@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from api import create_app
 
 from mqtt_support import start_broker, subscribe
 from sim_process import control, free_port
-from support import REPO_ROOT, collector_env
+from support import REPO_ROOT, collector_env, wait_for
 
 pytestmark = pytest.mark.slow
 PINNED = "2026-11-26T16:07:00Z"
@@ -69,16 +68,6 @@ class Collector:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
-
-
-def wait_for(predicate, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    return predicate()
 
 
 def collector(sim, tmp_path: Path, mqtt_url: str, **extra: str) -> Collector:

@@ -22,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import CaseResult, child_command, child_env, file_size, integrity, query, wait_for
+from .common import CaseResult, child_command, child_env, file_size, integrity, query
 from sim_process import start_simulator
+from support import wait_for
 
 BASE_SLOT = 1795000200  # 2026-11-18T12:30Z; any aligned slot works: the child's clock is set
 SLOT = 300

@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import CaseResult, child_command, child_env, integrity, query, wait_for
+from .common import CaseResult, child_command, child_env, integrity, query
 from sim_process import start_simulator
+from support import wait_for
 
 FIRST_SLOT = 1795000200
 CAUSE_LINE = "cannot write the database: database or disk is full"

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from api import create_app
 
-from .common import CaseResult, child_command, child_env, connect_ro, file_size, query, wait_for
+from .common import CaseResult, child_command, child_env, connect_ro, file_size, query
 from sim_process import start_simulator
+from support import wait_for
 
 FIRST_SLOT = 1795000200
 WAL_LIMIT_BYTES = 32 * 1024 * 1024  # journal_size_limit is 16 MB; twice that is not "bounded"

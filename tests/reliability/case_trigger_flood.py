@@ -22,9 +22,9 @@ from pathlib import Path
 
 import requests
 
-from .common import CaseResult, query, wait_for
+from .common import CaseResult, query
 from sim_process import free_port, start_simulator
-from support import REPO_ROOT, collector_env
+from support import REPO_ROOT, collector_env, wait_for
 
 API_KEY = "flood-key-0123456789"
 MAX_PENDING = 20

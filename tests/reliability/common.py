@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,17 +34,6 @@ class CaseResult:
 
     def note_worst(self, value: float) -> None:
         self.worst = value if self.worst is None else max(self.worst, value)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, step: float = 0.1) -> Any:
-    """Poll `predicate` until it is truthy or `timeout` seconds pass; return its last value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def child_env(sim_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
