@@ -32,8 +32,8 @@ class Case:
     long: dict[str, Any] = field(default_factory=dict)
     wired: bool = True
     slow: bool = True  # starts subprocesses (pytest marker `slow`)
-    # The short form is already an existing test of `make test` (named here): pytest skips
-    # it here rather than run it twice; `scripts/reliability.py --short` still runs it.
+    # The short form is already an existing test of `make test` (named here): pytest leaves
+    # it out rather than run it twice; `scripts/reliability.py --short` still runs it.
     short_covered_by: str | None = None
 
 
