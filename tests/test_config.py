@@ -97,6 +97,14 @@ def test_dotenv_in_working_directory_is_read(tmp_path):
     assert done.returncode == 2 and "TZ" in done.stderr
 
 
+def test_the_database_url_error_names_only_what_users_write():
+    with pytest.raises(ConfigError) as err:
+        load_settings({"DATABASE_URL": "mysql://x/y"}, env_file=None)
+    message = str(err.value)
+    assert "sqlite:///" in message and "postgresql://" in message
+    assert "ext" not in message  # peewee's internal postgresext, postgresqlext
+
+
 def test_database_follows_data_dir_unless_named():
     assert load_settings({"DATA_DIR": "/srv/kamo"}, env_file=None).database_url == (
         "sqlite:////srv/kamo/kamo_load.db"
