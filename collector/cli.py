@@ -176,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m collector",
         description="Poll KAMO Power's load data into the database (the only writer).",
+        epilog="Settings come from environment variables and from a .env file in the "
+        "working directory; the environment wins. .env.example in the repository describes "
+        "each setting and its default: copy it to .env and edit it.",
     )
     parser.add_argument("--version", action="version", version=f"kamo-load-logger {__version__}")
     parser.add_argument(

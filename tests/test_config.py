@@ -153,3 +153,10 @@ def test_a_missing_data_dir_is_created_and_a_new_database_is_logged(tmp_path):
     assert (data_dir / "kamo_load.db").is_file()
     again = _collector(tmp_path, "once", DATA_DIR=str(data_dir))
     assert again.returncode == 1 and "created a new database" not in again.stdout
+
+
+def test_collector_help_says_where_settings_come_from(tmp_path):
+    done = _collector(tmp_path, "--help")
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())  # argparse wraps the epilog
+    assert "environment variables" in text and ".env file" in text and ".env.example" in text
