@@ -129,9 +129,9 @@ def run_writer(settings: Settings, mode: str) -> int:
     with writer_lock(settings.lock_path):
         db = bind(open_writer(settings.database_url))
         db.connect(reuse_if_open=True)
-        if new_file is not None:
-            log.info("created a new database at %s", new_file)
         applied = migrate(db)
+        if new_file is not None:  # after migrate: the file is now a whole, empty database
+            log.info("created a new database at %s", new_file)
         if applied:
             log.info("database schema migrated to version %d", applied[-1])
         orphans = close_orphaned_runs()
