@@ -40,6 +40,12 @@ _INSTANT = re.compile(INSTANT_PATTERN)
 MONTH_PATTERN = r"^(19[7-9]\d|[2-8]\d{3}|9000)-(0[1-9]|1[0-2])$"
 
 
+def shown(raw: str, limit: int = 40) -> str:
+    """The client's value quoted in an error, cut to `limit` characters: says what was
+    refused without echoing a whole hostile string back."""
+    return f'"{raw[:limit]}..."' if len(raw) > limit else f'"{raw}"'
+
+
 def _raw(name: str) -> str | None:
     """The parameter's text; None when absent. Present but empty is an error, not a default."""
     value = request.args.get(name)
@@ -56,10 +62,10 @@ def integer(name: str, default: int | None, low: int, high: int) -> int | None:
     if raw is None or raw == "":
         return default
     if not _INT.match(raw):
-        raise BadParameter(name, f"{name} must be a whole number ({low}-{high})")
+        raise BadParameter(name, f"{name} must be a whole number ({low}-{high}), not {shown(raw)}")
     value = int(raw)
     if not low <= value <= high:
-        raise BadParameter(name, f"{name} must be between {low} and {high}")
+        raise BadParameter(name, f"{name} must be between {low} and {high}, not {value}")
     return value
 
 
@@ -68,7 +74,7 @@ def choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if raw is None or raw == "":
         return default
     if raw not in choices:
-        raise BadParameter(name, f"{name} must be one of {', '.join(choices)}")
+        raise BadParameter(name, f"{name} must be one of {', '.join(choices)}, not {shown(raw)}")
     return raw
 
 
@@ -84,7 +90,9 @@ def text(name: str, max_length: int = 100) -> str | None:
 def area(db: Database, value: str) -> tuple[int, str]:
     """(id, name) of the area named in the path: 1-20 and known to the database."""
     if not _INT.match(value or "") or int(value) not in AREA_IDS:
-        raise BadParameter("area_id", "area_id must be a whole number from 1 to 20")
+        raise BadParameter(
+            "area_id", f"area_id must be a whole number from 1 to 20, not {shown(value or '')}"
+        )
     found = area_row(db, int(value))
     if found is None:  # a valid id, just not collected here (yet): not found, not bad input
         raise ApiError(404, f"area {int(value)} is not known (yet) to this logger", "area_id")
@@ -101,11 +109,15 @@ def instant(name: str) -> int | None:
     if raw is None or raw == "":
         return None
     try:
-        if not _INSTANT.match(raw):
-            raise ValueError("YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM|-HH:MM], years 1970-9998")
-        ts = parse_query_time(raw, current_app.config["ZONE"])
-    except ValueError as exc:
-        raise BadParameter(name, f"{name} must be an ISO 8601 date or date-time ({exc})") from None
+        ts = parse_query_time(raw, current_app.config["ZONE"]) if _INSTANT.match(raw) else None
+    except ValueError:
+        ts = None
+    if ts is None:
+        raise BadParameter(
+            name,
+            f"{name} must be an ISO 8601 date or date-time, YYYY-MM-DD[THH:MM[:SS]]"
+            f"[Z|+HH:MM|-HH:MM] in the years 1970-9998, not {shown(raw)}",
+        )
     if name == "end" and is_date_only(raw):
         # A bare end date includes that whole local day.
         ts = next_local_midnight(ts, current_app.config["ZONE"])

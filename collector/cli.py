@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from peewee import PeeweeException, SqliteDatabase
 
@@ -20,8 +21,8 @@ from collector.notify_check import test_notify
 from collector.outage import WriteFailed
 from collector.push import load_collector_settings
 from collector.runs import close_orphaned_runs
-from shared.config import Settings, settings_or_exit
-from shared.db import bind, open_writer
+from shared.config import ConfigError, Settings, exit_on_config_error, settings_or_exit
+from shared.db import bind, is_sqlite_url, open_writer, sqlite_path
 from shared.heartbeat import collector_state, problems
 from shared.schema import SchemaTooNew, migrate
 from shared.timeutil import iso
@@ -99,9 +100,28 @@ def test_email(settings: Settings) -> int:
     return 0
 
 
+def new_database_path(url: str) -> Path | None:
+    """The absolute path of the SQLite file the collector is about to create; None when it
+    exists or the database is not SQLite. Only DATA_DIR is created (by run_writer): any other
+    missing directory is a typo in DATABASE_URL, stopped as a configuration error."""
+    if not is_sqlite_url(url):
+        return None
+    try:
+        path = sqlite_path(url).resolve()
+    except ValueError as exc:
+        raise ConfigError("DATABASE_URL", str(exc)) from None
+    if not path.parent.is_dir():
+        raise ConfigError(
+            "DATABASE_URL", f"the directory {path.parent} does not exist: create it or fix the URL"
+        )
+    return None if path.exists() else path
+
+
 def run_writer(settings: Settings, mode: str) -> int:
     """Take the lock, open and migrate the database, then run `once` or the daemon."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with exit_on_config_error(PROGRAM):
+        new_file = new_database_path(settings.database_url)
     stop = threading.Event()
     # Handlers only set the flag; fetchers and the loop check it (see collector.daemon).
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -110,6 +130,8 @@ def run_writer(settings: Settings, mode: str) -> int:
         db = bind(open_writer(settings.database_url))
         db.connect(reuse_if_open=True)
         applied = migrate(db)
+        if new_file is not None:  # after migrate: the file is now a whole, empty database
+            log.info("created a new database at %s", new_file)
         if applied:
             log.info("database schema migrated to version %d", applied[-1])
         orphans = close_orphaned_runs()
@@ -154,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m collector",
         description="Poll KAMO Power's load data into the database (the only writer).",
+        epilog="Settings come from environment variables and from a .env file in the "
+        "working directory; the environment wins. .env.example in the repository describes "
+        "each setting and its default: copy it to .env and edit it.",
     )
     parser.add_argument("--version", action="version", version=f"kamo-load-logger {__version__}")
     parser.add_argument(

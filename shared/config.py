@@ -160,10 +160,15 @@ class _Reader:
         return value
 
 
-def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+def _check_url(
+    name: str, value: str, schemes: tuple[str, ...], shown: tuple[str, ...] | None = None
+) -> str:
+    """`shown`: the forms named in the error, when `schemes` also holds ones users never write."""
     scheme, sep, rest = value.partition("://")
     if not sep or scheme.lower() not in schemes or not rest:
-        raise ConfigError(name, f"{value!r} is not a URL starting with {' or '.join(schemes)}://")
+        forms = shown or tuple(f"{s}://" for s in schemes)
+        listed = " or ".join(forms) if len(forms) < 3 else f"{', '.join(forms[:-1])} or {forms[-1]}"
+        raise ConfigError(name, f"{value!r} is not a URL starting with {listed}")
     return value
 
 
@@ -221,7 +226,9 @@ def load_settings(
     database_url = _check_url(
         "DATABASE_URL",
         r.text("DATABASE_URL", f"sqlite:///{data_dir / 'kamo_load.db'}"),
+        # peewee's *ext schemes still work, but the error names only what the docs teach.
         ("sqlite", "postgres", "postgresql", "postgresext", "postgresqlext"),
+        ("sqlite:///", "postgresql://", "postgres://"),
     )
 
     interval = r.integer("POLL_INTERVAL_MINUTES", 5, 1, 60)

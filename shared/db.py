@@ -40,10 +40,10 @@ def sqlite_path(url: str) -> Path:
 
 
 def open_writer(url: str) -> Database:
-    """The collector's connection: creates the SQLite file and its directory if needed."""
+    """The collector's connection: creates the SQLite file if needed, never its directory (a
+    missing directory is more likely a typo in DATABASE_URL than a wish; see collector.cli)."""
     if is_sqlite_url(url):
         path = sqlite_path(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteDatabase(
             str(path), pragmas=WRITER_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False
         )

@@ -97,6 +97,14 @@ def test_dotenv_in_working_directory_is_read(tmp_path):
     assert done.returncode == 2 and "TZ" in done.stderr
 
 
+def test_the_database_url_error_names_only_what_users_write():
+    with pytest.raises(ConfigError) as err:
+        load_settings({"DATABASE_URL": "mysql://x/y"}, env_file=None)
+    message = str(err.value)
+    assert "sqlite:///" in message and "postgresql://" in message
+    assert "ext" not in message  # peewee's internal postgresext, postgresqlext
+
+
 def test_database_follows_data_dir_unless_named():
     assert load_settings({"DATA_DIR": "/srv/kamo"}, env_file=None).database_url == (
         "sqlite:////srv/kamo/kamo_load.db"
@@ -104,3 +112,51 @@ def test_database_follows_data_dir_unless_named():
     env = {"DATA_DIR": "/srv/kamo", "DATABASE_URL": "sqlite:///x.db"}
     named = load_settings(env, env_file=None)
     assert named.database_url == "sqlite:///x.db"
+
+
+def _collector(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`python -m collector ARGS` with only `env` set; KAMO is a closed port on loopback."""
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO),
+        "KAMO_BASE_URL": "http://127.0.0.1:9/api",
+        "KAMO_TIMEOUT_SECONDS": "0.5",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "collector", *args],
+        env=base | env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["once"]])
+def test_a_database_directory_that_does_not_exist_is_a_configuration_error(tmp_path, command):
+    typo = tmp_path / "nonexistent" / "dir"
+    done = _collector(
+        tmp_path, *command, DATA_DIR=str(tmp_path / "data"), DATABASE_URL=f"sqlite:///{typo}/x.db"
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DATABASE_URL" in lines[0] and f"{typo} does not exist" in lines[0]
+    assert not (tmp_path / "nonexistent").exists()  # no directory and no database made up
+
+
+def test_a_missing_data_dir_is_created_and_a_new_database_is_logged(tmp_path):
+    data_dir = tmp_path / "deep" / "data"  # DATA_DIR is the database's directory by default
+    first = _collector(tmp_path, "once", DATA_DIR=str(data_dir))
+    assert first.returncode == 1, first.stderr  # KAMO is down, but the database was made
+    created = [line for line in first.stdout.splitlines() if "created a new database" in line]
+    assert len(created) == 1 and created[0].endswith(f" at {data_dir / 'kamo_load.db'}")
+    assert (data_dir / "kamo_load.db").is_file()
+    again = _collector(tmp_path, "once", DATA_DIR=str(data_dir))
+    assert again.returncode == 1 and "created a new database" not in again.stdout
+
+
+def test_collector_help_says_where_settings_come_from(tmp_path):
+    done = _collector(tmp_path, "--help")
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())  # argparse wraps the epilog
+    assert "environment variables" in text and ".env file" in text and ".env.example" in text

@@ -72,6 +72,28 @@ def test_bad_input_is_400_naming_the_parameter(client, url: str, parameter: str)
 
 
 @pytest.mark.parametrize(
+    ("url", "quoted"),
+    [
+        ("/api/load/history/1?start=garbage", '"garbage"'),
+        ("/api/load/history/1?end=2026-02-30T00:00", '"2026-02-30T00:00"'),
+        pytest.param(
+            "/api/load/history/1?start=" + "7" * 500, '"' + "7" * 40 + '..."', id="long-start"
+        ),
+        ("/api/load/history/1?hours=x", '"x"'),
+        ("/api/load/history/1?hours=100000", "100000"),
+        ("/api/export/load/1?format=xml", '"xml"'),
+        ("/api/load/current/abc", '"abc"'),
+    ],
+)
+def test_the_error_quotes_the_refused_value(client, url: str, quoted: str) -> None:
+    """The message shows what was sent (cut at 40 characters), not a parenthesis that
+    repeats the rule: "start must be ... (not an ISO 8601 date or date-time)" said nothing."""
+    error = client.get(url, headers=API_KEY_HEADER).get_json()["error"]
+    assert error.endswith(f"not {quoted}"), error
+    assert error.count("ISO 8601") <= 1 and "7" * 41 not in error
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "/api/load/history/1?start=%00",
