@@ -8,129 +8,28 @@ from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
 from api import __version__
+from api.openapi_parts import (
+    AREA,
+    AUTH_ERRORS,
+    BAD,
+    END,
+    JSON,
+    START,
+    UNAVAILABLE,
+    error_reply,
+    export_operation,
+    get_operation,
+    hours_param,
+    ok_reply,
+    param,
+    schema_ref,
+)
 from api.openapi_schemas import SCHEMAS
-from api.params import INSTANT_PATTERN, MAX_ROW_ID, MONTH_PATTERN
-from api.routes_export import MAX_DAYS
-from api.routes_load import MAX_COINCIDENT_MONTHS, MAX_HISTORY_HOURS, MAX_PEAK_PERIODS
+from api.params import MAX_ROW_ID, MONTH_PATTERN
+from api.routes_load import MAX_COINCIDENT_MONTHS, MAX_PEAK_PERIODS
 from api.routes_substations import MAX_POINTS
 
 bp = Blueprint("openapi", __name__)
-
-JSON = "application/json"
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error(description: str) -> dict:
-    return {"description": description, "content": {JSON: {"schema": _ref("Error")}}}
-
-
-UNAVAILABLE = _error("The database cannot be read yet (missing, or another schema version)")
-BAD = _error("A parameter is invalid; `parameter` names it")
-AREA_UNKNOWN = _error("The area is not known (yet) to this logger")
-
-
-def _ok(schema: str, description: str = "OK") -> dict:
-    return {"description": description, "content": {JSON: {"schema": _ref(schema)}}}
-
-
-def _param(name: str, where: str, schema: dict, description: str, required=False) -> dict:
-    return {
-        "name": name,
-        "in": where,
-        "required": required or where == "path",
-        "description": description,
-        "schema": schema,
-    }
-
-
-AREA = _param("area_id", "path", {"type": "integer", "minimum": 1, "maximum": 20}, "KAMO area id")
-AREA_OR_ALL = _param(
-    "area_id",
-    "path",
-    {
-        "oneOf": [
-            {"type": "integer", "minimum": 1, "maximum": 20},
-            {"type": "string", "enum": ["all"]},
-        ]
-    },
-    "KAMO area id, or `all`",
-)
-INSTANT = {
-    "type": "string",
-    "pattern": INSTANT_PATTERN,
-    "description": "ISO 8601 date YYYY-MM-DD of 1970-9998, optionally with a time "
-    "THH:MM[:SS[.ffffff]] and Z or an offset +HH:MM / -HH:MM",
-}
-# OpenAPI cannot state rules between parameters; the descriptions do, and the server
-# answers 400 naming `end` (or the span parameter) when a combination breaks them.
-START = _param(
-    "start", "query", INSTANT, "Start (inclusive); without an offset it is local time in TZ"
-)
-END = _param(
-    "end",
-    "query",
-    INSTANT,
-    "End (exclusive; a bare date includes that day). With start: after start, and the "
-    "range at most the span parameter's maximum",
-)
-
-
-def _hours(default: int) -> dict:
-    return _param(
-        "hours",
-        "query",
-        {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY_HOURS},
-        f"Hours back from the end of the current hour (default {default}); not with start/end",
-    )
-
-
-def _get(summary: str, ok: dict, parameters: list, *, area=True, extra: dict | None = None):
-    responses = {"200": ok, "400": BAD, "503": UNAVAILABLE}
-    if area:
-        responses["404"] = AREA_UNKNOWN
-    responses.update(extra or {})
-    return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
-
-
-AUTH_ERRORS = {
-    "401": _error("Missing or wrong X-API-Key"),
-    "503": _error("API key not configured, or the database cannot be read"),
-}
-CSV_OK = {
-    "description": "Streamed export (attachment)",
-    "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        JSON: {"schema": {"type": "array", "items": {"type": "object"}}},
-        "application/x-ndjson": {"schema": {"type": "string"}},
-    },
-}
-EXPORT_PARAMS = [
-    AREA_OR_ALL,
-    _param("format", "query", {"type": "string", "enum": ["csv", "json", "ndjson"]}, "Default csv"),
-    _param(
-        "days",
-        "query",
-        {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
-        "Days back from the end of the current hour (default 7); not with start/end",
-    ),
-    START,
-    END,
-]
-
-
-def _export(summary: str) -> dict:
-    return {
-        "get": {
-            "summary": summary,
-            "security": [{"ApiKey": []}],
-            "parameters": EXPORT_PARAMS,
-            "responses": {"200": CSV_OK, "400": BAD, "404": AREA_UNKNOWN, **AUTH_ERRORS},
-        }
-    }
-
 
 PATHS: dict[str, Any] = {
     "/api/health": {
@@ -141,7 +40,7 @@ PATHS: dict[str, Any] = {
             "finished for two slots) or its heartbeat stopped. With `strict=1` a degraded "
             "state answers 503, for uptime monitors.",
             "parameters": [
-                _param(
+                param(
                     "strict",
                     "query",
                     {"type": "integer", "enum": [0, 1]},
@@ -149,17 +48,17 @@ PATHS: dict[str, Any] = {
                 )
             ],
             "responses": {
-                "200": _ok("Health"),
+                "200": ok_reply("Health"),
                 "400": BAD,
-                "503": _ok("Health", "Database not readable, or degraded with strict=1"),
+                "503": ok_reply("Health", "Database not readable, or degraded with strict=1"),
             },
         }
     },
-    "/api/status": _get(
+    "/api/status": get_operation(
         "Collector state, import runs, database statistics and gaps",
-        _ok("Status"),
+        ok_reply("Status"),
         [
-            _param(
+            param(
                 "days",
                 "query",
                 {"type": "integer", "minimum": 1, "maximum": 31},
@@ -174,33 +73,35 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": {
                     "description": "OK",
-                    "content": {JSON: {"schema": {"type": "array", "items": _ref("Cooperative")}}},
+                    "content": {
+                        JSON: {"schema": {"type": "array", "items": schema_ref("Cooperative")}}
+                    },
                 },
                 "503": UNAVAILABLE,
             },
         }
     },
-    "/api/load/current/{area_id}": _get(
+    "/api/load/current/{area_id}": get_operation(
         "Newest hourly load of an area",
-        _ok("CurrentLoad"),
+        ok_reply("CurrentLoad"),
         [AREA],
-        extra={"404": _error("The area is not known (yet), or has no load stored yet")},
+        extra={"404": error_reply("The area is not known (yet), or has no load stored yet")},
     ),
-    "/api/load/history/{area_id}": _get(
-        "Hourly load over a window", _ok("LoadHistory"), [AREA, _hours(24), START, END]
+    "/api/load/history/{area_id}": get_operation(
+        "Hourly load over a window", ok_reply("LoadHistory"), [AREA, hours_param(24), START, END]
     ),
-    "/api/load/peaks/{area_id}": _get(
+    "/api/load/peaks/{area_id}": get_operation(
         "Peak hour per local day, month or year (ties: earliest hour), newest first",
-        _ok("Peaks"),
+        ok_reply("Peaks"),
         [
             AREA,
-            _param(
+            param(
                 "period",
                 "query",
                 {"type": "string", "enum": ["day", "month", "year"]},
                 "Default day",
             ),
-            _param(
+            param(
                 "limit",
                 "query",
                 {"type": "integer", "minimum": 1, "maximum": MAX_PEAK_PERIODS},
@@ -209,22 +110,22 @@ PATHS: dict[str, Any] = {
             ),
         ],
     ),
-    "/api/load/stats/{area_id}": _get(
+    "/api/load/stats/{area_id}": get_operation(
         "Min, max, average, energy and load factor over a window (default 30 days)",
-        _ok("LoadStats"),
-        [AREA, _hours(720), START, END],
+        ok_reply("LoadStats"),
+        [AREA, hours_param(720), START, END],
     ),
-    "/api/load/coincident-peaks": _get(
+    "/api/load/coincident-peaks": get_operation(
         "Per month: the KAMO system (area 20) peak hour and every member's load and share",
-        _ok("CoincidentPeaks"),
+        ok_reply("CoincidentPeaks"),
         [
-            _param(
+            param(
                 "from",
                 "query",
                 {"type": "string", "pattern": MONTH_PATTERN},
                 "First month YYYY-MM, 1970-9000 (default: 11 months before `to`)",
             ),
-            _param(
+            param(
                 "to",
                 "query",
                 {"type": "string", "pattern": MONTH_PATTERN},
@@ -235,28 +136,28 @@ PATHS: dict[str, Any] = {
         ],
         area=False,
     ),
-    "/api/substations/current/{area_id}": _get(
-        "Newest reading of each substation of an area", _ok("SubstationsCurrent"), [AREA]
+    "/api/substations/current/{area_id}": get_operation(
+        "Newest reading of each substation of an area", ok_reply("SubstationsCurrent"), [AREA]
     ),
-    "/api/substations/list/{area_id}": _get(
-        "Substations of an area", _ok("SubstationList"), [AREA]
+    "/api/substations/list/{area_id}": get_operation(
+        "Substations of an area", ok_reply("SubstationList"), [AREA]
     ),
-    "/api/substations/history/{area_id}": _get(
+    "/api/substations/history/{area_id}": get_operation(
         "Substation readings over a window, raw or in buckets with min/max/avg",
-        _ok("SubstationHistory"),
+        ok_reply("SubstationHistory"),
         [
             AREA,
-            _hours(24),
+            hours_param(24),
             START,
             END,
-            _param(
+            param(
                 "substation",
                 "query",
                 # Surrounding blanks are ignored, so a blank-only name is empty (400).
                 {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"},
                 "One substation of the area, by id or name (404 when the area has none such)",
             ),
-            _param(
+            param(
                 "resolution",
                 "query",
                 {
@@ -268,28 +169,28 @@ PATHS: dict[str, Any] = {
                 "(one series per substation)",
             ),
         ],
-        extra={"404": _error("The area is not known (yet), or has no such substation")},
+        extra={"404": error_reply("The area is not known (yet), or has no such substation")},
     ),
-    "/api/imports": _get(
+    "/api/imports": get_operation(
         "Import runs, newest first (keyset pagination with before_id)",
-        _ok("Imports"),
+        ok_reply("Imports"),
         [
-            _param(
+            param(
                 "limit", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "Default 50"
             ),
-            _param(
+            param(
                 "before_id",
                 "query",
                 {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
                 "Runs with a smaller id (from next_before_id)",
             ),
-            _param(
+            param(
                 "request_id",
                 "query",
                 {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
                 "Manual request id",
             ),
-            _param(
+            param(
                 "status",
                 "query",
                 {"type": "string", "enum": ["running", "success", "partial", "failed"]},
@@ -306,17 +207,19 @@ PATHS: dict[str, Any] = {
             "slot is answered by the slot's scheduled run (`expected_at`, `answered_by`).",
             "security": [{"ApiKey": []}],
             "responses": {
-                "202": _ok("Trigger", "Queued"),
+                "202": ok_reply("Trigger", "Queued"),
                 **AUTH_ERRORS,
-                "429": _error("Too many requests already wait; see Retry-After"),
-                "503": _error(
+                "429": error_reply("Too many requests already wait; see Retry-After"),
+                "503": error_reply(
                     "API key not configured, or the request cannot be written (disk full)"
                 ),
             },
         }
     },
-    "/api/export/load/{area_id}": _export("Hourly load as csv, json or ndjson"),
-    "/api/export/substations/{area_id}": _export("Substation readings as csv, json or ndjson"),
+    "/api/export/load/{area_id}": export_operation("Hourly load as csv, json or ndjson"),
+    "/api/export/substations/{area_id}": export_operation(
+        "Substation readings as csv, json or ndjson"
+    ),
     "/metrics": {
         "get": {
             "summary": "Prometheus metrics",
