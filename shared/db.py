@@ -21,7 +21,10 @@ WRITER_PRAGMAS = {
     "busy_timeout": BUSY_TIMEOUT_MS,
     "journal_size_limit": 16 * 1024 * 1024,
     "wal_autocheckpoint": 1000,
-    "cache_size": -8000,
+    # 2 MB: a poll appends to the newest pages of time-keyed tables and reads the last hours,
+    # so a bigger cache only fills up with old pages. With 8 MB the collector's RSS rose
+    # 6 MB over its first three days (the 30-day reliability run), then stayed flat.
+    "cache_size": -2000,
 }
 READER_PRAGMAS = {"busy_timeout": BUSY_TIMEOUT_MS, "query_only": 1, "cache_size": -16000}
 
