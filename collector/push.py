@@ -17,9 +17,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-import apprise
 from peewee import PeeweeException
 
 from collector.notify import NotifyError
@@ -49,7 +48,7 @@ class PushCondition(Protocol):
 class Target:
     id: str  # stored; a hash, since the URL holds tokens
     label: str  # the URL with its secrets masked, for logs and test-notify
-    plugin: apprise.plugins.NotifyBase
+    plugin: Any  # an apprise.plugins.NotifyBase
 
 
 def _with_timeouts(url: str) -> str:
@@ -63,6 +62,13 @@ def _with_timeouts(url: str) -> str:
 def make_targets(urls: Iterable[str]) -> list[Target]:
     """One Apprise target per URL; ConfigError naming NOTIFY_URLS for one it cannot use."""
     found = []
+    urls = list(urls)
+    if not urls:
+        return found
+    # Imported only when push is configured: Apprise and its plugins cost about 17 MB of RSS,
+    # a quarter of the collector's budget on a small board.
+    import apprise
+
     for number, url in enumerate(urls, 1):
         plugin = apprise.Apprise.instantiate(_with_timeouts(url), suppress_exceptions=True)
         if plugin is None:
@@ -126,14 +132,20 @@ class _Capture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def send(target: Target, title: str, body: str, kind: str = apprise.NotifyType.INFO) -> None:
-    """Deliver one message to one target; NotifyError with Apprise's reason when it fails."""
+def send(target: Target, title: str, body: str, kind: str = "info") -> None:
+    """Deliver one message to one target; NotifyError with Apprise's reason when it fails.
+    `kind` is an Apprise NotifyType value: info, success, warning or failure."""
+    import apprise  # loaded already: a Target exists only after make_targets imported it
+
     capture = _Capture()
     apprise_log = logging.getLogger("apprise")
     apprise_log.addHandler(capture)
     try:
         ok = target.plugin.notify(
-            body=body, title=title, notify_type=kind, body_format=apprise.NotifyFormat.TEXT
+            body=body,
+            title=title,
+            notify_type=apprise.NotifyType(kind),
+            body_format=apprise.NotifyFormat.TEXT,
         )
     except Exception as exc:  # a plugin bug must not reach the collector's loop
         raise NotifyError(f"{type(exc).__name__}: {exc}") from None
@@ -211,7 +223,7 @@ class PushAlerts:
             if (target.id, key) in held:
                 continue
             title, body = compose(self.settings, f"ALERT: {cond.title}", cond.lines)
-            send(target, title, body, apprise.NotifyType.FAILURE)
+            send(target, title, body, "failure")
             held[(target.id, key)] = Held(clean(cond.title, TITLE_MAX), cond.since)
             PushDelivery.replace(
                 target=target.id, key=key, title=held[(target.id, key)].title,
@@ -227,7 +239,7 @@ class PushAlerts:
                 f"RECOVERED: {was.title} (after {outage})",
                 [f"Recovered after {outage}: {was.title}."],
             )
-            send(target, title, body, apprise.NotifyType.SUCCESS)
+            send(target, title, body, "success")
             del held[(target.id, key)]
             PushDelivery.delete().where(
                 (PushDelivery.target == target.id) & (PushDelivery.key == key)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -15,6 +17,7 @@ from shared.models import PushDelivery
 from push_support import start_receiver
 from sim_process import free_port
 from smtp_support import start_smtp
+from support import REPO_ROOT
 
 HOSTILE = "<script>alert(1)</script>\r\nRECOVERED: all fine\x00\x1b[31m" + "Ω" * 5000
 
@@ -187,3 +190,17 @@ def test_two_targets_are_tracked_apart(writer_db, receiver, db_url):
         assert len(other.wait_for(1)) == 1 and len(receiver.posts) == 1
     finally:
         other.server.shutdown()
+
+
+def test_apprise_is_loaded_only_when_push_is_configured():
+    """Apprise costs about 17 MB of RSS; a collector without NOTIFY_URLS never imports it."""
+    probe = (
+        "import sys, collector.daemon, collector.cli\n"
+        "from collector.push import PushAlerts\n"
+        "from shared.config import load_settings\n"
+        "PushAlerts(load_settings(environ={}, env_file=None))\n"
+        "print('apprise' in sys.modules)"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
