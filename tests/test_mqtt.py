@@ -6,19 +6,17 @@ last will after kill -9)."""
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_daemon import Daemon
 
 from api import create_app
 
 from mqtt_support import start_broker, subscribe
 from sim_process import control, free_port
-from support import REPO_ROOT, collector_env, wait_for
+from support import collector_env, wait_for
 
 pytestmark = pytest.mark.slow
 PINNED = "2026-11-26T16:07:00Z"
@@ -39,41 +37,15 @@ def broker(tmp_path):
     b.stop()
 
 
-class Collector:
-    """`python -m collector` (the daemon), hourly polls: the startup cycle is the one seen."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.data_dir = Path(env["DATA_DIR"])
-        self.log = open(self.data_dir / "collector.log", "w+")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "collector"], env=dict(env, PYTHONPATH=str(REPO_ROOT)),
-            cwd=self.data_dir, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-    def output(self) -> str:
-        return (self.data_dir / "collector.log").read_text()
-
-    def heartbeat(self) -> dict:
-        try:
-            return json.loads((self.data_dir / "collector.heartbeat").read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
-def collector(sim, tmp_path: Path, mqtt_url: str, **extra: str) -> Collector:
+def collector(sim, tmp_path: Path, mqtt_url: str, **extra: str) -> Daemon:
     env = collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES="60", MQTT_URL=mqtt_url,
                         **extra)  # fmt: skip
-    return Collector(env)
+    return Daemon(env)
+
+
+def mqtt_status(c: Daemon) -> dict:
+    """The broker status the collector keeps in its heartbeat ({} before the first one)."""
+    return (c.heartbeat() or {}).get("mqtt") or {}
 
 
 def newest_loads(db: Path) -> dict[int, float]:
@@ -127,8 +99,8 @@ def test_discovery_state_retained_and_last_will(sim, broker, tmp_path):
         run = json.loads(late.last("kamo/run")[0])
         assert (run["status"], run["trigger"], run["areas_ok"]) == ("success", "startup", 20)
         assert json.loads(late.last("kamo/health")[0]) == {"problem": False, "problems": []}
-        beat = wait_for(lambda: c.heartbeat().get("mqtt", {}).get("last_published_at"), 10)
-        assert beat and c.heartbeat()["mqtt"]["state"] == "connected"
+        beat = wait_for(lambda: mqtt_status(c).get("last_published_at"), 10)
+        assert beat and mqtt_status(c).get("state") == "connected"
         late.close()
 
         c.proc.kill()  # kill -9: only the broker's last will can say it
@@ -148,10 +120,10 @@ def test_broker_down_is_retried_and_reported_without_stopping_collection(sim, tm
                   MQTT_DISCOVERY="off")  # fmt: skip
     broker = None
     try:
-        down = wait_for(lambda: (c.heartbeat().get("mqtt") or {}).get("failed_attempts", 0) >= 2,
+        down = wait_for(lambda: mqtt_status(c).get("failed_attempts", 0) >= 2,
                         30)  # fmt: skip
         assert down, c.output()
-        status = c.heartbeat()["mqtt"]
+        status = mqtt_status(c)
         assert status["state"] == "down" and status["broker"] == f"mqtt://127.0.0.1:{port}"
         assert "import startup ok" in wait_for(c.output, 30)  # the cycle did not wait for MQTT
 
@@ -165,7 +137,7 @@ def test_broker_down_is_retried_and_reported_without_stopping_collection(sim, tm
         sub = subscribe(port, "#")
         assert sub.wait_for(lambda r: "coop/kamo/run" in r and "coop/kamo/status" in r, 150)
         assert not [t for t in sub.received if t.startswith("homeassistant/")]  # discovery off
-        assert wait_for(lambda: c.heartbeat()["mqtt"]["state"] == "connected", 10)
+        assert wait_for(lambda: mqtt_status(c).get("state") == "connected", 10)
         sub.close()
     finally:
         c.stop()

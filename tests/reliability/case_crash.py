@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import CaseResult, child_command, child_env, file_size, integrity, query
+from .common import CaseResult, child_command, child_env, file_size, integrity, query, run_child
 from sim_process import start_simulator
 from support import wait_for
 
@@ -86,14 +86,7 @@ def crash_while_writing(kills: int, seed: int = 20261201) -> CaseResult:
 
 def _once(env: dict[str, str], at: int, trace: Path | None) -> subprocess.CompletedProcess:
     args = ["once", "--at", str(at + 2)] + (["--trace", str(trace)] if trace else [])
-    return subprocess.run(
-        child_command(*args),
-        env=env,
-        cwd=env["DATA_DIR"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_child(env, *args, timeout=60)
 
 
 def _markers(trace: Path) -> list[str]:
