@@ -37,9 +37,9 @@ from api.dashboard_tables import (
 )
 from api.dbconn import database_problem, get_db
 from api.errors import ApiError, BadParameter
-from api.export import stream
 from api.queries import dashboard as dq
 from api.queries import load as load_q
+from api.writers import stream
 from shared.timeutil import iso, local_text, now_ts
 
 log = logging.getLogger("api")
