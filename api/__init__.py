@@ -31,7 +31,8 @@ SECURITY_HEADERS = {
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
+    # Templates and static files belong to the dashboard blueprint (api/dashboard/).
+    app = Flask(__name__, static_folder=None, template_folder=None)
     settings = load_settings()
     app.config.from_mapping(
         DATABASE_URL=settings.database_url,
@@ -71,3 +72,4 @@ def _register_blueprints(app: Flask) -> None:
     from api import dashboard
 
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(dashboard.assets)

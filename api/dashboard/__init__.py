@@ -10,6 +10,6 @@ except on `/`, whose job is to show that state.
 """
 
 from api.dashboard import imports, inspector, overview, tables  # noqa: F401  (routes on bp)
-from api.dashboard.blueprint import bp
+from api.dashboard.blueprint import assets, bp
 
-__all__ = ["bp"]
+__all__ = ["assets", "bp"]

@@ -1,4 +1,4 @@
-"""The dashboard's blueprint: page context, error pages and the template filters.
+"""The dashboard's blueprints: page context, error pages, template filters, static files.
 
 The pages themselves are one module each (overview, inspector, tables, imports), all
 registered on this one blueprint, so endpoint names stay `dashboard.<page>`.
@@ -17,6 +17,9 @@ from shared.timeutil import local_text, now_ts
 
 log = logging.getLogger("api")
 bp = Blueprint("dashboard", __name__, template_folder="templates")
+# The stylesheet, script and icon under /static. A blueprint of their own, so a missing
+# file answers the app's JSON 404 as before, not the pages' HTML error page.
+assets = Blueprint("assets", __name__, static_folder="static", static_url_path="/static")
 
 
 @bp.record_once
