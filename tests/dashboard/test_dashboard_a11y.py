@@ -87,9 +87,11 @@ def _box(page, selector: str) -> dict | None:
     return element.bounding_box() if element.count() else None
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_pages_fit_show_the_result_and_pass_axe(browser, server, pages, width) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 844}, bypass_csp=True)
+@pytest.mark.parametrize(("width", "scheme"), [(390, "light"), (1280, "light"), (390, "dark")])
+def test_pages_fit_show_the_result_and_pass_axe(browser, server, pages, width, scheme) -> None:
+    context = browser.new_context(
+        viewport={"width": width, "height": 844}, bypass_csp=True, color_scheme=scheme
+    )
     try:
         for path in pages:
             page, errors = _open(context, server.base, path)
@@ -108,7 +110,9 @@ def test_pages_fit_show_the_result_and_pass_axe(browser, server, pages, width) -
                 assert page.locator("svg.chart[role=img][aria-label]").count() >= 1
                 assert page.locator(".chart-alt").count() >= 1, path  # the text alternative
             violations = _blocking_violations(page)
-            assert not violations, f"{path} at {width} px: {json.dumps(violations, indent=1)}"
+            assert not violations, (
+                f"{path}, {width} px, {scheme}: {json.dumps(violations, indent=1)}"
+            )
             assert not errors, errors
             page.close()
     finally:
