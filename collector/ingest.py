@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import peewee
+
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
 from collector.rollup import build_completed_hours
 from shared.models import (
@@ -154,8 +156,11 @@ def _upsert_readings(rows: list[tuple]) -> None:
     )
     sql, _ = query.sql()
     cursor = SubstationReading._meta.database.cursor()
+    # peewee's own wrapper turns the driver's errors into peewee's, as execute_sql does:
+    # the cycle tells a refused write (disk full, read-only) by peewee.DatabaseError.
     try:
-        cursor.executemany(sql, rows)
+        with peewee.__exception_wrapper__:
+            cursor.executemany(sql, rows)
     finally:
         cursor.close()
 
