@@ -9,28 +9,16 @@ import sqlite3
 import zlib
 from pathlib import Path
 
+from collector.backup_files import check_database, match_owner, work_dir
 from collector.lock import LockHeld, writer_lock
 from shared.schema import SCHEMA_VERSION
 
 from .backup import save_current
-from .checks import (
-    SoleWriter,
-    check_database,
-    confirm,
-    read_info,
-    refuse_if_collector_runs,
-)
+from .checks import SoleWriter, confirm, read_info, refuse_if_collector_runs
 from .errors import BadDatabase, Failed, Refused
 from .locate import Location, container_path, locate, require_sqlite
 from .output import say
-from .sqlite_files import (
-    SQLITE_HEADER,
-    install_or_explain,
-    match_owner,
-    remove_if_not_sqlite,
-    scratch_near,
-    work_dir,
-)
+from .sqlite_files import SQLITE_HEADER, install_or_explain, remove_if_not_sqlite, scratch_near
 
 GZIP_MAGIC = b"\x1f\x8b"
 
