@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ ON_OFF = ("on", "off", "true", "false", "1", "0")
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
 # MQTT topic words: no wildcards (+ #), no empty levels, no leading or trailing slash.
 TOPIC_PREFIX = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+CLOCK_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 T = TypeVar("T")
 
@@ -82,6 +83,9 @@ class Settings:
     mqtt_prefix: str = "kamo"
     mqtt_discovery: bool = True
     mqtt_discovery_prefix: str = "homeassistant"
+    backup_time: str | None = None  # "HH:MM" local (TZ): the collector's daily backup
+    # Where each variable that was set came from: "environment" or ".env" (unset: default).
+    sources: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -108,22 +112,38 @@ class Settings:
         return self.data_dir / "collector.lock"
 
 
-def _read_environment(environ: Mapping[str, str] | None, env_file: str | Path | None) -> dict:
+def _read_environment(
+    environ: Mapping[str, str] | None, env_file: str | Path | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(values, origin of each): the environment wins over `.env`."""
     merged: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    merged.update(os.environ if environ is None else environ)
-    return merged
+    origin = dict.fromkeys(merged, ".env")
+    process = os.environ if environ is None else environ
+    merged.update(process)
+    origin.update(dict.fromkeys(process, "environment"))
+    return merged, origin
 
 
 class _Reader:
-    """Typed accessors over the merged environment; each raises ConfigError."""
+    """Typed accessors over the merged environment; each raises ConfigError. Remembers the
+    names it was asked for, so the settings can say where each one came from."""
 
-    def __init__(self, values: Mapping[str, str]) -> None:
+    def __init__(self, values: Mapping[str, str], origin: Mapping[str, str]) -> None:
         self.values = values
+        self.origin = origin
+        self.asked: set[str] = set()
+
+    def raw(self, name: str) -> str | None:
+        self.asked.add(name)
+        return self.values.get(name)
+
+    def sources(self) -> dict[str, str]:
+        return {n: self.origin[n] for n in sorted(self.asked) if (self.values.get(n) or "").strip()}
 
     def text(self, name: str, default: str | None = None) -> str | None:
-        value = self.values.get(name)
+        value = self.raw(name)
         if value is None or value.strip() == "":
             return default
         return value.strip()
@@ -210,11 +230,18 @@ def _check_topic(name: str, value: str) -> str:
     return value
 
 
+def _check_clock(name: str, value: str | None) -> str | None:
+    match = CLOCK_TIME.match(value) if value is not None else None
+    if value is not None and match is None:
+        raise ConfigError(name, f"{value!r} is not a time of day HH:MM (00:00-23:59)")
+    return f"{int(match[1]):02d}:{match[2]}" if match else None
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
     """Read and validate every setting. Environment variables win over `.env`."""
-    r = _Reader(_read_environment(environ, env_file))
+    r = _Reader(*_read_environment(environ, env_file))
 
     base_url = _check_url(
         "KAMO_BASE_URL",
@@ -253,7 +280,7 @@ def load_settings(
         smtp_host=r.text("SMTP_HOST"),
         smtp_port=r.integer("SMTP_PORT", 587, 1, 65535),
         smtp_user=r.text("SMTP_USER"),
-        smtp_password=r.values.get("SMTP_PASSWORD") or None,
+        smtp_password=r.raw("SMTP_PASSWORD") or None,
         smtp_from=r.text("SMTP_FROM"),
         smtp_security=r.choice("SMTP_SECURITY", "starttls", SMTP_SECURITY_MODES, upper=False),
         notification_email=r.text("NOTIFICATION_EMAIL"),
@@ -269,7 +296,7 @@ def load_settings(
         retention_days=r.integer("RETENTION_DAYS", 0, 1, 36500) or None,
         low_disk_mb=r.integer("LOW_DISK_MB", 1024, 1, 10_000_000),
         manual_gap_seconds=r.integer("MANUAL_MIN_GAP_SECONDS", 60, 0, 3600),
-        notify_urls=_split_urls("NOTIFY_URLS", r.values.get("NOTIFY_URLS")),
+        notify_urls=_split_urls("NOTIFY_URLS", r.raw("NOTIFY_URLS")),
         public_url=_check_http_url("PUBLIC_URL", r.text("PUBLIC_URL")),
         mqtt_url=_check_mqtt_url(r.text("MQTT_URL")),
         mqtt_prefix=_check_topic("MQTT_PREFIX", r.text("MQTT_PREFIX", "kamo")),
@@ -277,6 +304,8 @@ def load_settings(
         mqtt_discovery_prefix=_check_topic(
             "MQTT_DISCOVERY_PREFIX", r.text("MQTT_DISCOVERY_PREFIX", "homeassistant")
         ),
+        backup_time=_check_clock("BACKUP_TIME", r.text("BACKUP_TIME")),
+        sources=r.sources(),
     )
 
 
