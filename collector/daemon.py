@@ -69,7 +69,9 @@ class Daemon:
         self.slot_guard = SLOT_GUARD
         started = now_ts()
         # Backups and test emails, in a thread of their own (collector.tasks).
-        self.tasks = TaskRunner(settings, cycle.db, started)
+        self.tasks = TaskRunner(
+            settings, cycle.db, started, on_scheduled=lambda: self.check_alerts(wait=False)
+        )
         self.state: dict[str, Any] = {
             "pid": os.getpid(),
             "version": __version__,

@@ -15,6 +15,7 @@ import logging
 import queue
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,8 +84,15 @@ def close_orphaned_tasks() -> int:
 
 
 class TaskRunner:
-    def __init__(self, settings: Settings, db: Database, started_at: float) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        started_at: float,
+        on_scheduled: Callable[[], None] | None = None,
+    ) -> None:
         self.settings = settings
+        self.on_scheduled = on_scheduled  # after a scheduled backup: the alert check
         self.db = db
         self.started_at = started_at
         self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=MAX_QUEUED)
@@ -176,6 +184,8 @@ class TaskRunner:
         log_line(
             "%s %s: %s (request %s)", what, "done" if ok else "failed", message, job.request_id
         )
+        if job.made_by == "schedule" and self.on_scheduled is not None:
+            self.on_scheduled()
 
     def _carry_out(self, job: Job) -> tuple[bool, str, dict[str, Any]]:
         if job.kind not in TASK_KINDS:
