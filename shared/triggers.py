@@ -159,3 +159,22 @@ def pending_triggers(directory: Path) -> list[Trigger]:
             continue
         found.append((mtime, Trigger(path.stem, path, requested_at, str(kind))))
     return [t for _, t in sorted(found, key=lambda pair: pair[0])]
+
+
+def waiting_request(directory: Path, request_id: str) -> Trigger | None:
+    """The request `request_id` while its file waits or is taken but not yet recorded (the
+    API reports it queued), else None."""
+    if not REQUEST_ID.match(request_id):
+        return None
+    for name in (f"{request_id}.json", f"{CLAIMED}{request_id}.json"):
+        path = directory / name
+        try:
+            body = json.loads(path.read_text())
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        return Trigger(request_id, path, body.get("requested_at"), body.get("kind") or "import")
+    return None
