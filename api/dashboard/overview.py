@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app, render_template
 from peewee import Database
 
+from api.collector_requests import poll_interval_minutes
 from api.dashboard.blueprint import bp
 from api.dbconn import database_problem
 from api.queries import load as load_q
@@ -178,5 +179,5 @@ def index():
         problem=problem,
         data=data,
         trigger_ready=bool(current_app.config.get("API_KEY")),
-        poll_minutes=current_app.config["POLL_INTERVAL_MINUTES"],
+        poll_minutes=poll_interval_minutes(),
     )
