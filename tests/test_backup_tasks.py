@@ -152,6 +152,8 @@ def test_scheduled_backup_rotates_and_a_failing_one_raises_an_alert(sim, tmp_pat
         )
         status = app.test_client().get("/api/status").get_json()
         assert [a for a in status["alerts"] if a["key"] == "backup"]
+        home = app.test_client().get("/").get_data(as_text=True)
+        assert 'id="alerts"' in home and "scheduled backup failed" in home
         assert not wait_for(lambda: task(good_dir, request_id)["status"] != "done", 0.1)
     finally:
         good.stop()
