@@ -9,36 +9,32 @@ line and exit with status 2 (`exit_on_config_error`).
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+
+from shared.config_checks import (
+    ConfigError,
+    check_clock,
+    check_http_url,
+    check_mqtt_url,
+    check_topic,
+    check_url,
+    split_urls,
+)
 
 ALLOWED_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
 ON_OFF = ("on", "off", "true", "false", "1", "0")
-URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
-# MQTT topic words: no wildcards (+ #), no empty levels, no leading or trailing slash.
-TOPIC_PREFIX = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
-CLOCK_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A setting has a value the program cannot use."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
 
 
 def cycle_deadline_seconds(interval_minutes: int) -> float:
@@ -180,77 +176,20 @@ class _Reader:
         return value
 
 
-def _check_url(
-    name: str, value: str, schemes: tuple[str, ...], shown: tuple[str, ...] | None = None
-) -> str:
-    """`shown`: the forms named in the error, when `schemes` also holds ones users never write."""
-    scheme, sep, rest = value.partition("://")
-    if not sep or scheme.lower() not in schemes or not rest:
-        forms = shown or tuple(f"{s}://" for s in schemes)
-        listed = " or ".join(forms) if len(forms) < 3 else f"{', '.join(forms[:-1])} or {forms[-1]}"
-        raise ConfigError(name, f"{value!r} is not a URL starting with {listed}")
-    return value
-
-
-def _check_http_url(name: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(name, f"{value!r} is not an http:// or https:// URL with a host")
-    return value.rstrip("/")
-
-
-def _split_urls(name: str, value: str | None) -> tuple[str, ...]:
-    """Comma or whitespace separated URLs; each needs a scheme. The collector checks them
-    against Apprise's services at start (collector.push.check_notify_urls)."""
-    urls = tuple(u for u in re.split(r"[\s,]+", value or "") if u)
-    for url in urls:
-        if not URL_SCHEME.match(url):
-            raise ConfigError(name, f"{url[:40]!r} is not a URL such as ntfy://host/topic")
-    return urls
-
-
-def _check_mqtt_url(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 (raises on a bad port)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ConfigError("MQTT_URL", "not mqtt://[user:password@]host[:port] or mqtts://... (TLS)")
-    return value
-
-
-def _check_topic(name: str, value: str) -> str:
-    if not TOPIC_PREFIX.match(value):
-        raise ConfigError(name, f"{value!r}: use letters, digits, _ - and / between words")
-    return value
-
-
-def _check_clock(name: str, value: str | None) -> str | None:
-    match = CLOCK_TIME.match(value) if value is not None else None
-    if value is not None and match is None:
-        raise ConfigError(name, f"{value!r} is not a time of day HH:MM (00:00-23:59)")
-    return f"{int(match[1]):02d}:{match[2]}" if match else None
-
-
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
     """Read and validate every setting. Environment variables win over `.env`."""
     r = _Reader(*_read_environment(environ, env_file))
 
-    base_url = _check_url(
+    base_url = check_url(
         "KAMO_BASE_URL",
         r.text("KAMO_BASE_URL", "https://kamofamilyload.kamopower.com/api"),
         ("http", "https"),
     ).rstrip("/")
     data_dir = Path(r.text("DATA_DIR", "data"))
     # The database lives in DATA_DIR unless DATABASE_URL says otherwise (default: data/...).
-    database_url = _check_url(
+    database_url = check_url(
         "DATABASE_URL",
         r.text("DATABASE_URL", f"sqlite:///{data_dir / 'kamo_load.db'}"),
         # peewee's *ext schemes still work, but the error names only what the docs teach.
@@ -296,15 +235,15 @@ def load_settings(
         retention_days=r.integer("RETENTION_DAYS", 0, 1, 36500) or None,
         low_disk_mb=r.integer("LOW_DISK_MB", 1024, 1, 10_000_000),
         manual_gap_seconds=r.integer("MANUAL_MIN_GAP_SECONDS", 60, 0, 3600),
-        notify_urls=_split_urls("NOTIFY_URLS", r.raw("NOTIFY_URLS")),
-        public_url=_check_http_url("PUBLIC_URL", r.text("PUBLIC_URL")),
-        mqtt_url=_check_mqtt_url(r.text("MQTT_URL")),
-        mqtt_prefix=_check_topic("MQTT_PREFIX", r.text("MQTT_PREFIX", "kamo")),
+        notify_urls=split_urls("NOTIFY_URLS", r.raw("NOTIFY_URLS")),
+        public_url=check_http_url("PUBLIC_URL", r.text("PUBLIC_URL")),
+        mqtt_url=check_mqtt_url(r.text("MQTT_URL")),
+        mqtt_prefix=check_topic("MQTT_PREFIX", r.text("MQTT_PREFIX", "kamo")),
         mqtt_discovery=r.choice("MQTT_DISCOVERY", "on", ON_OFF, upper=False) in ("on", "true", "1"),
-        mqtt_discovery_prefix=_check_topic(
+        mqtt_discovery_prefix=check_topic(
             "MQTT_DISCOVERY_PREFIX", r.text("MQTT_DISCOVERY_PREFIX", "homeassistant")
         ),
-        backup_time=_check_clock("BACKUP_TIME", r.text("BACKUP_TIME")),
+        backup_time=check_clock("BACKUP_TIME", r.text("BACKUP_TIME")),
         sources=r.sources(),
     )
 

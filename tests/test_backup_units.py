@@ -168,3 +168,34 @@ def test_disagreements_are_flagged(tmp_path):
     assert disagreements(collector, api) == ["POLL_INTERVAL_MINUTES"]
     assert disagreements(None, api) == []
     assert database_identity(db) == f"sqlite:{(tmp_path / 'kamo.db').resolve()}"
+
+
+def test_backup_alert_failed_then_missing_then_clear(writer_db, db_url):
+    from collector.backup_alerts import backup_condition
+    from shared.models import CollectorTask
+
+    s = settings(DATABASE_URL=db_url)
+    started = at(2026, 11, 20, 12, 0)
+    # Before the first BACKUP_TIME the collector ran through: nothing to say.
+    assert backup_condition(s, at(2026, 11, 21, 3, 0), started) is None
+    # 03:30 passed while running and no backup was made: missing, after two hours' grace.
+    assert backup_condition(s, at(2026, 11, 21, 5, 0), started) is None
+    missing = backup_condition(s, at(2026, 11, 21, 5, 31), started)
+    assert missing and missing.title == "scheduled backup missing"
+    assert missing.since == at(2026, 11, 21, 3, 30)
+    # Started after today's time: today's is not missing (it is made up at start, or not due).
+    assert backup_condition(s, at(2026, 11, 21, 9, 0), at(2026, 11, 21, 8, 0)) is None
+    row = {"kind": "backup", "requested_at": at(2026, 11, 21, 3, 30), "started_at": 0}
+    CollectorTask.create(
+        request_id="scheduled-2026-11-21",
+        status="failed",
+        message="[Errno 28] No space left on device",
+        finished_at=at(2026, 11, 21, 3, 31),
+        **row,
+    )
+    failed = backup_condition(s, at(2026, 11, 21, 9, 0), started)
+    assert failed and failed.title == "scheduled backup failed"
+    assert "No space left on device" in failed.lines[0]
+    CollectorTask.update(status="done").execute()
+    assert backup_condition(s, at(2026, 11, 21, 9, 0), started) is None
+    assert backup_condition(load_settings({"DATABASE_URL": db_url}, env_file=None), 0, 0) is None
