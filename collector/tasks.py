@@ -101,9 +101,13 @@ class TaskRunner:
         self.busy: str | None = None  # request id running now, for the heartbeat
 
     def start(self) -> None:
-        with self.db.atomic():
-            closed = close_orphaned_tasks()
-            self._last_target = last_scheduled_target()
+        try:
+            with self.db.atomic():
+                closed = close_orphaned_tasks()
+                self._last_target = last_scheduled_target()
+        except Exception as exc:  # a database refusing writes must not stop collection
+            log.error("could not close unfinished backup/test-email requests: %s", exc)
+            closed = 0
         if closed:
             log.warning("closed %d backup/test-email request(s) a stopped collector left", closed)
         self._thread = threading.Thread(target=self._work, name="tasks", daemon=True)

@@ -18,7 +18,7 @@ import pytest
 import requests
 from dash_support import API_KEY, Gunicorn, text_of
 from test_daemon import Daemon, start_clear_of_a_slot
-from test_dashboard_browser import Watched, browser  # noqa: F401 (browser: a fixture)
+from test_dashboard_browser import Watched, browser, shot  # noqa: F401 (browser: a fixture)
 
 from shared.backups import list_backups
 
@@ -137,7 +137,7 @@ def test_download_needs_the_key_and_rejects_traversal(stack: Stack) -> None:
 
 
 @pytest.mark.browser
-def test_back_up_now_in_the_browser(browser, stack: Stack) -> None:  # noqa: F811
+def test_back_up_now_in_the_browser(browser, stack: Stack, tmp_path: Path) -> None:  # noqa: F811
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     watched = Watched(context.new_page(), stack.base)
     page = watched.page
@@ -165,6 +165,10 @@ def test_back_up_now_in_the_browser(browser, stack: Stack) -> None:  # noqa: F81
     page.locator("#backup-reload").wait_for()
     watched.open("/backups")
     assert "by hand" in page.locator("table").first.inner_text()
+    shot(page, tmp_path, "backups.png", keep=True)
+    watched.open("/settings")
+    assert page.locator("tr.disagree").count() == 1
+    shot(page, tmp_path, "settings.png", keep=True)
     watched.check()
     context.close()
 
