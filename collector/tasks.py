@@ -166,10 +166,22 @@ class TaskRunner:
                 kind=job.kind,
                 requested_at=job.requested_at,
                 started_at=started,
+                finished_at=None,
                 status="running",
                 message="",
                 detail="",
-            ).on_conflict_replace().execute()
+            ).on_conflict(  # a request restored after a crash runs again (SQLite and PostgreSQL)
+                conflict_target=[CollectorTask.request_id],
+                preserve=[
+                    CollectorTask.kind,
+                    CollectorTask.requested_at,
+                    CollectorTask.started_at,
+                    CollectorTask.finished_at,
+                    CollectorTask.status,
+                    CollectorTask.message,
+                    CollectorTask.detail,
+                ],
+            ).execute()
         if job.claimed is not None:
             release([job.claimed])  # the row is the record now
         ok, message, detail = self._carry_out(job)

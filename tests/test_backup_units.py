@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -199,3 +200,38 @@ def test_backup_alert_failed_then_missing_then_clear(writer_db, db_url):
     CollectorTask.update(status="done").execute()
     assert backup_condition(s, at(2026, 11, 21, 9, 0), started) is None
     assert backup_condition(load_settings({"DATABASE_URL": db_url}, env_file=None), 0, 0) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_task_rows_on_both_databases(engine, request, tmp_path):
+    """A request recorded, then recorded again after a restart (the same id), on each
+    database; a backup on PostgreSQL fails with the pg_dump advice."""
+    from collector.tasks import Job, TaskRunner
+    from shared.db import bind, open_writer
+    from shared.models import CollectorTask
+    from shared.schema import migrate
+
+    if engine == "postgres":
+        url = request.getfixturevalue("pg_database")
+    else:
+        url = f"sqlite:///{tmp_path / 'kamo.db'}"
+    db = bind(open_writer(url))
+    db.connect(reuse_if_open=True)
+    try:
+        migrate(db)
+        s = load_settings({"DATABASE_URL": url, "DATA_DIR": str(tmp_path)}, env_file=None)
+        runner = TaskRunner(s, db, started_at=0)
+        for _ in range(2):
+            runner._run(Job("req-1", "test_email", time.time()))
+            row = CollectorTask.get_by_id("req-1")
+            assert row.status == "failed" and "email is off" in row.message
+            assert row.finished_at is not None
+        runner._run(Job("req-2", "backup", time.time()))
+        row = CollectorTask.get_by_id("req-2")
+        if engine == "postgres":
+            assert row.status == "failed" and "pg_dump" in row.message
+        else:
+            assert row.status == "done" and "integrity ok" in row.message
+    finally:
+        db.close()
