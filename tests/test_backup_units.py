@@ -235,3 +235,15 @@ def test_task_rows_on_both_databases(engine, request, tmp_path):
             assert row.status == "done" and "integrity ok" in row.message
     finally:
         db.close()
+
+
+def test_a_bad_backup_time_stops_the_collector_with_one_line(tmp_path):
+    from support import run_collector
+
+    env = {"DATA_DIR": str(tmp_path), "BACKUP_TIME": "25:00", "PATH": "/usr/bin:/bin"}
+    done = run_collector(env, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "collector: configuration error: BACKUP_TIME: '25:00' is not a time of day HH:MM "
+        "(00:00-23:59)"
+    ]
