@@ -2,7 +2,8 @@
 
 Settings come from shared.config (environment and `.env`); `test_config` overrides them
 for tests. Each request opens the database read-only on first use and closes it at the
-end (api.dbconn); nothing here writes except the trigger file of a manual import.
+end (api.dbconn); nothing here writes except the request files for the collector (a manual
+import, a backup, a test email: shared.triggers).
 """
 
 from __future__ import annotations
