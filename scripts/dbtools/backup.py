@@ -15,22 +15,23 @@ from .locate import locate, require_sqlite
 from .output import say
 
 
-def save_current(db: Path, directory: Path, kind: str) -> str:
-    """The safety copy before a database is replaced; a line for the output. Refused when it
-    cannot be written (a full disk): then nothing is replaced."""
+def save_current(db: Path, directory: Path, kind: str) -> tuple[str, bool]:
+    """The safety copy before a database is replaced: (a line for the output, whether the
+    database was damaged and its raw files were saved). Refused when it cannot be written
+    (a full disk): then nothing is replaced."""
     try:
         return _safety_copy(db, directory, kind)
     except (Failed, OSError) as exc:
         raise Refused(f"the current database could not be saved first: {exc}") from None
 
 
-def _safety_copy(db: Path, directory: Path, kind: str) -> str:
+def _safety_copy(db: Path, directory: Path, kind: str) -> tuple[str, bool]:
     """A sound database is saved like a backup. A damaged one is saved as its raw files (the
     collector is stopped and we hold its lock, so they do not move): a copy made through
     SQLite could silently leave out what it cannot read."""
     try:
         made = make_backup(db, directory, kind=kind, made_by=kind.strip("-"))
-        return f"saved the current database as {made.path}"
+        return f"saved the current database as {made.path}", False
     except (sqlite3.DatabaseError, BadDatabase) as exc:
         reason = str(exc)
     directory.mkdir(parents=True, exist_ok=True)
@@ -40,7 +41,10 @@ def _safety_copy(db: Path, directory: Path, kind: str) -> str:
         if path.exists():
             shutil.copy2(path, folder / path.name)
     match_owner([folder, *folder.iterdir()], db)
-    return f"saved the current files as they were in {folder} (a checked copy failed: {reason})"
+    return (
+        f"saved the current files as they were in {folder} (a checked copy failed: {reason})",
+        True,
+    )
 
 
 def backup_command(data_dir: str | None) -> int:

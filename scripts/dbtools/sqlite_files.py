@@ -22,9 +22,14 @@ def remove_if_not_sqlite(path: Path) -> bool:
         head = f.read(len(SQLITE_HEADER))
     if not head or head == SQLITE_HEADER:
         return False
+    remove_database_files(path)
+    return True
+
+
+def remove_database_files(path: Path) -> None:
+    """The database file and its -wal/-shm. Only for files whose copy was saved first."""
     for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         part.unlink(missing_ok=True)
-    return True
 
 
 def install_or_explain(candidate: Path, target: Path) -> None:
