@@ -35,6 +35,7 @@ log = logging.getLogger("collector")
 TASK_KINDS = ("backup", "test_email")
 MAX_QUEUED = 20  # requests taken but not started (the API refuses beyond its own limit)
 KEEP_DAYS = 90  # task rows older than this are deleted
+RETRY_PAUSE = 30.0  # seconds before requests are taken again after one could not be recorded
 SCHEDULED = "scheduled-"  # request ids of scheduled backups: scheduled-2026-11-26
 ORPHANED = "the collector stopped before this request finished"
 
@@ -98,7 +99,7 @@ class TaskRunner:
         self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=MAX_QUEUED)
         self._last_target: float | None = None
         self._thread: threading.Thread | None = None
-        self.busy: str | None = None  # request id running now, for the heartbeat
+        self._pause_until = 0.0  # after a request could not be recorded (database refusing)
 
     def start(self) -> None:
         try:
@@ -122,6 +123,8 @@ class TaskRunner:
 
     def take(self, triggers: list[Trigger]) -> None:
         """Hand the task requests among `triggers` to the worker (file claimed meanwhile)."""
+        if now_ts() < self._pause_until:
+            return
         for trigger in triggers:
             if trigger.kind == "import" or self.jobs.full():
                 continue
@@ -152,13 +155,11 @@ class TaskRunner:
                 self._run(job)
             except Exception:
                 log.exception("request %s could not be recorded; the collector goes on", job)
-                if job.claimed is not None:
+                if job.claimed is not None:  # pending again, tried after a pause
+                    self._pause_until = now_ts() + RETRY_PAUSE
                     restore_claims(self.settings.triggers_dir, [job.claimed])
-            finally:
-                self.busy = None
 
     def _run(self, job: Job) -> None:
-        self.busy = job.request_id
         started = now_ts()
         with self.db.atomic():
             CollectorTask.insert(
