@@ -16,7 +16,7 @@ from collector.client import Interrupted, KamoClient
 from collector.cycle import Cycle, format_cycle_line
 from collector.daemon import Daemon
 from collector.lock import LockHeld, lock_is_held, writer_lock
-from collector.notify import Mail, NotifyError, send_mail
+from collector.notify import NotifyError, send_mail, test_mail
 from collector.notify_check import test_notify
 from collector.outage import WriteFailed
 from collector.push import load_collector_settings
@@ -84,15 +84,8 @@ def healthcheck(settings: Settings) -> int:
 
 def test_email(settings: Settings) -> int:
     where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})"
-    mail = Mail(
-        "test message",
-        [
-            "This is a test message from KAMO Load Logger.",
-            f"Alerts go to {settings.notification_email} through {where}.",
-        ],
-    )
     try:
-        reply = send_mail(settings, mail)
+        reply = send_mail(settings, test_mail(settings))
     except NotifyError as exc:
         print(f"test email failed: {exc}", file=sys.stderr)
         return 1

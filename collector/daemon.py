@@ -19,13 +19,16 @@ from typing import Any
 
 from collector import __version__
 from collector.alerts import Alerter, Condition
+from collector.backup_alerts import backup_condition
 from collector.client import Interrupted
 from collector.cycle import Cycle, format_cycle_line
 from collector.loop import SlotLoop
 from collector.mqtt import MqttPublisher
 from collector.outage import PendingRuns, WriteFailed, write_error_cause
+from collector.tasks import TaskRunner
 from shared.config import Settings
 from shared.heartbeat import WRITE_EVERY, problems, run_deadline, write_heartbeat
+from shared.settings_report import settings_report
 from shared.timeutil import iso, now_ts, slot_start
 from shared.triggers import (
     Trigger,
@@ -55,7 +58,7 @@ class Daemon:
         self.stop = stop  # also the client's abort flag
         self.loop = SlotLoop(settings.poll_interval_minutes, self._scheduled)
         self.alerter = Alerter(
-            settings, watch=self._stuck, unwritten=lambda: self.outage.snapshot()
+            settings, watch=self._watch, unwritten=lambda: self.outage.snapshot()
         )
         self.outage = PendingRuns()
         self._beat_lock = threading.Lock()
@@ -65,6 +68,10 @@ class Daemon:
         # A manual cycle is not started when the next slot begins within this many seconds.
         self.slot_guard = SLOT_GUARD
         started = now_ts()
+        # Backups and test emails, in a thread of their own (collector.tasks).
+        self.tasks = TaskRunner(
+            settings, cycle.db, started, on_scheduled=lambda: self.check_alerts(wait=False)
+        )
         self.state: dict[str, Any] = {
             "pid": os.getpid(),
             "version": __version__,
@@ -82,6 +89,9 @@ class Daemon:
             "manual_gap_seconds": settings.manual_gap_seconds,
             "slot_guard_seconds": SLOT_GUARD,
             "next_slot": None,
+            "backup_time": settings.backup_time,
+            # The effective settings (secrets as set/unset), for the API's Settings page.
+            "settings": settings_report(settings),
         }
         # MQTT (optional): state after each cycle; the broker's status goes into the heartbeat.
         self.mqtt = MqttPublisher.from_settings(settings, on_status=lambda s: self.beat(mqtt=s))
@@ -117,6 +127,11 @@ class Daemon:
             return []
         return [Condition(STUCK_KEY, "collector stuck", since, found)]
 
+    def _watch(self, now: float) -> list[Condition]:
+        """Conditions the Alerter adds to its own: a stuck collector, the daily backup."""
+        backup = backup_condition(self.settings, now, self.tasks.started_at)
+        return self._stuck(now) + ([backup] if backup is not None else [])
+
     def _beat_forever(self) -> None:
         raised = False
         while not self.stop.wait(WRITE_EVERY):
@@ -130,7 +145,7 @@ class Daemon:
 
     def _scheduled(self, _slot: int) -> None:
         # A scheduled cycle also answers the manual requests waiting for it.
-        waiting = pending_triggers(self.settings.triggers_dir)[:MAX_CLAIM]
+        waiting = _imports(pending_triggers(self.settings.triggers_dir))[:MAX_CLAIM]
         self.run_cycle("scheduled", waiting)
 
     def run_cycle(self, trigger: str, requests: list[Trigger] | None = None) -> None:
@@ -224,6 +239,8 @@ class Daemon:
 
     def _take_triggers(self) -> None:
         pending = pending_triggers(self.settings.triggers_dir)
+        self.tasks.take(pending)  # backups, test emails: not import cycles
+        pending = _imports(pending)
         if not pending:
             return
         now = now_ts()
@@ -255,6 +272,7 @@ class Daemon:
             self.settings.poll_interval_minutes,
             self.settings.database_url,
         )
+        self.tasks.start()
         restored = restore_claims(self.settings.triggers_dir)
         if restored:
             log.warning("answering %d request(s) a stopped collector had taken", len(restored))
@@ -264,14 +282,20 @@ class Daemon:
             self.loop.tick()
             if not self.stop.is_set():
                 self._take_triggers()
+                self.tasks.check_schedule()
             if len(self.outage) and now_ts() - self._last_flush_try > FLUSH_EVERY:
                 self.flush_outage()
             self.stop.wait(min(TRIGGER_POLL, max(0.05, self.loop.seconds_until_next())))
         if self.mqtt is not None:
             self.mqtt.stop()
+        self.tasks.stop()
         self.beat(state="stopped", since=now_ts(), deadline_at=None)
         log.info("collector stopped")
         return 0
+
+
+def _imports(triggers: list[Trigger]) -> list[Trigger]:
+    return [t for t in triggers if t.kind == "import"]
 
 
 def _requests(ids: list[str]) -> str:

@@ -251,3 +251,24 @@ class PushDelivery(BaseModel):
     class Meta:
         table_name = "push_delivery"
         primary_key = CompositeKey("target", "key")
+
+
+# --- requests the collector carries out (schema version 8) -------------------------------
+
+
+class CollectorTask(BaseModel):
+    """A request other than an import that the collector carried out: a backup (by hand
+    or scheduled) or a test email. The API shows its progress: queued, running, done or
+    failed, with the collector's message (and the SMTP server's answer for a test email)."""
+
+    request_id = TextField(primary_key=True)  # the trigger's id; scheduled-YYYY-MM-DD
+    kind = TextField()  # backup | test_email
+    requested_at = DoubleField()
+    started_at = DoubleField(null=True)
+    finished_at = DoubleField(null=True)
+    status = TextField()  # queued | running | done | failed
+    message = TextField(default="")
+    detail = TextField(default="")  # JSON: the backup's file name, the SMTP answer
+
+    class Meta:
+        table_name = "collector_task"

@@ -70,6 +70,18 @@ def _v6_push_delivery(db: Database) -> None:
     db.create_tables([PushDelivery], safe=True)
 
 
+def _v8_collector_tasks(db: Database) -> None:
+    """Backups and test emails the collector carried out, for the dashboard (collector.tasks).
+    Self-contained: the table is created here, whatever version comes before."""
+    from shared.models import CollectorTask
+
+    db.create_tables([CollectorTask], safe=True)
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "collector_task_requested_at" '
+        'ON "collector_task" ("requested_at")'
+    )
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
@@ -78,6 +90,8 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     4: _v4_epoch_bigint,
     5: _v5_request_ids,
     6: _v6_push_delivery,
+    # Version 8 here; registered at 7 on this branch only until version 7 is merged.
+    7: _v8_collector_tasks,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -16,6 +16,7 @@ from flask import current_app, render_template
 from peewee import Database
 
 from api import params
+from api.collector_requests import poll_interval_minutes
 from api.dashboard import charts
 from api.dashboard.blueprint import bp
 from api.dashboard.formatting import low_pf, num
@@ -248,7 +249,7 @@ def inspector():
         if not area[3]:
             subs = substation_table(db, area_id, sort, direction == "desc")
     elif sub is not None:
-        interval = current_app.config["POLL_INTERVAL_MINUTES"] * 60
+        interval = poll_interval_minutes() * 60
         detail = substation_view(db, sub, range_key, now, zone, interval)
     return render_template(
         "inspector.html",

@@ -12,8 +12,10 @@ from typing import Any
 from flask import current_app, render_template
 from peewee import Database
 
+from api.collector_requests import poll_interval_minutes
 from api.dashboard.blueprint import bp
 from api.dbconn import database_problem
+from api.queries import alerts as alerts_q
 from api.queries import load as load_q
 from api.queries import status as q
 from api.queries.common import database_size
@@ -165,7 +167,14 @@ def overview(db: Database, now: float) -> dict[str, Any]:
         "system_load": system,
         "gaps": gaps(db, now, areas),
         "runs": [decode_run(r, areas) for r in q.runs(db, RECENT_RUNS)],
+        "alerts": [_alert(a) for a in alerts_q.alert_states(db)],
     }
+
+
+def _alert(state: dict) -> dict:
+    """An active alert (alert_state), as /api/status shows it: title, then its lines."""
+    title, *lines = (state["detail"] or state["key"]).splitlines()
+    return {"key": state["key"], "title": title, "since": state["since"], "lines": lines}
 
 
 @bp.get("/")
@@ -178,5 +187,5 @@ def index():
         problem=problem,
         data=data,
         trigger_ready=bool(current_app.config.get("API_KEY")),
-        poll_minutes=current_app.config["POLL_INTERVAL_MINUTES"],
+        poll_minutes=poll_interval_minutes(),
     )

@@ -27,6 +27,7 @@ from api.rest.openapi_parts import (
     schema_ref,
 )
 from api.rest.openapi_schemas import SCHEMAS
+from api.rest.openapi_tasks import TASK_PATHS, TASK_SCHEMAS
 from api.rest.substations import MAX_POINTS
 
 bp = Blueprint("openapi", __name__)
@@ -254,9 +255,9 @@ def document() -> dict[str, Any]:
             "description": "Read-only access to KAMO Power load data logged by the collector. "
             "Times are ISO 8601 with the offset of the configured TZ.",
         },
-        "paths": PATHS,
+        "paths": {**PATHS, **TASK_PATHS},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **TASK_SCHEMAS},
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
         },
     }
