@@ -253,7 +253,7 @@ class PushDelivery(BaseModel):
         primary_key = CompositeKey("target", "key")
 
 
-# --- requests the collector carries out (schema version 8) -------------------------------
+# --- requests the collector carries out (schema version 7) -------------------------------
 
 
 class CollectorTask(BaseModel):

@@ -70,7 +70,7 @@ def _v6_push_delivery(db: Database) -> None:
     db.create_tables([PushDelivery], safe=True)
 
 
-def _v8_collector_tasks(db: Database) -> None:
+def _v7_collector_tasks(db: Database) -> None:
     """Backups and test emails the collector carried out, for the dashboard (collector.tasks).
     Self-contained: the table is created here, whatever version comes before."""
     from shared.models import CollectorTask
@@ -90,8 +90,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     4: _v4_epoch_bigint,
     5: _v5_request_ids,
     6: _v6_push_delivery,
-    # Version 8 here; registered at 7 on this branch only until version 7 is merged.
-    7: _v8_collector_tasks,
+    7: _v7_collector_tasks,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
