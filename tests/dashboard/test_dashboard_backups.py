@@ -18,7 +18,7 @@ import pytest
 import requests
 from dash_support import API_KEY, Gunicorn, text_of
 from test_daemon import Daemon, start_clear_of_a_slot
-from test_dashboard_browser import Watched, browser, shot  # noqa: F401 (browser: a fixture)
+from test_dashboard_browser import Watched, shot
 
 from shared.backups import list_backups
 
@@ -165,10 +165,10 @@ def test_back_up_now_in_the_browser(browser, stack: Stack, tmp_path: Path) -> No
     page.locator("#backup-reload").wait_for()
     watched.open("/backups")
     assert "by hand" in page.locator("table").first.inner_text()
-    shot(page, tmp_path, "backups.png", keep=True)
+    shot(page, tmp_path, "backups.png")
     watched.open("/settings")
     assert page.locator("tr.disagree").count() == 1
-    shot(page, tmp_path, "settings.png", keep=True)
+    shot(page, tmp_path, "settings.png")
     watched.check()
     context.close()
 
