@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from peewee import Database, OperationalError, ProgrammingError, SqliteDatabase
 
+from shared.channel import serialize_migrations
 from shared.models import ALL_MODELS, RowCount, SchemaVersion
 
 COUNTED_TABLES = ("hourly_load", "substation_reading")
@@ -70,6 +71,14 @@ def _v6_push_delivery(db: Database) -> None:
     db.create_tables([PushDelivery], safe=True)
 
 
+def _v7_scale_out(db: Database) -> None:
+    """Manual requests and collector heartbeats in tables, for PostgreSQL deployments with
+    no shared data directory (SQLite keeps using files; the tables stay empty there)."""
+    from shared.models import SCALE_OUT_MODELS
+
+    db.create_tables(SCALE_OUT_MODELS, safe=True)
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
@@ -78,6 +87,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     4: _v4_epoch_bigint,
     5: _v5_request_ids,
     6: _v6_push_delivery,
+    7: _v7_scale_out,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -104,6 +114,7 @@ def migrate(db: Database) -> list[int]:
     """Apply every missing migration in order; returns the versions applied."""
     applied = []
     with db.atomic():
+        serialize_migrations(db)
         found = current_version(db) or 0
         if found > SCHEMA_VERSION:
             raise SchemaTooNew(

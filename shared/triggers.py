@@ -96,6 +96,7 @@ class Trigger:
     request_id: str
     path: Path
     requested_at: float | None
+    kind: str = "import"  # what is requested; files written before kinds existed are imports
 
 
 def new_request_id() -> str:
@@ -103,7 +104,7 @@ def new_request_id() -> str:
 
 
 def write_trigger(
-    directory: Path, request_id: str | None = None, limit: int | None = None
+    directory: Path, request_id: str | None = None, limit: int | None = None, kind: str = "import"
 ) -> Trigger:
     """Queue a request. Raises TooManyPending when `limit` files already wait, OSError when
     the directory cannot be written (disk full, read-only)."""
@@ -118,12 +119,13 @@ def write_trigger(
     target = directory / f"{request_id}.json"
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump({"request_id": request_id, "requested_at": requested_at}, handle)
+            body = {"request_id": request_id, "requested_at": requested_at, "kind": kind}
+            json.dump(body, handle)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)  # a full disk must not leave temp files behind
         raise
-    return Trigger(request_id, target, requested_at)
+    return Trigger(request_id, target, requested_at, kind)
 
 
 def pending_triggers(directory: Path) -> list[Trigger]:
@@ -139,12 +141,14 @@ def pending_triggers(directory: Path) -> list[Trigger]:
         if not path.is_file():  # reading a FIFO or a device would block the collector
             continue
         try:
-            requested_at = json.loads(path.read_text()).get("requested_at")
+            body = json.loads(path.read_text())
+            requested_at = body.get("requested_at")
+            kind = body.get("kind") or "import"
         except (OSError, ValueError, AttributeError):
-            requested_at = None
+            requested_at, kind = None, "import"
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:
             continue
-        found.append((mtime, Trigger(path.stem, path, requested_at)))
+        found.append((mtime, Trigger(path.stem, path, requested_at, str(kind))))
     return [t for _, t in sorted(found, key=lambda pair: pair[0])]
