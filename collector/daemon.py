@@ -1,4 +1,6 @@
-"""The long-running collector: startup cycle, slot loop, trigger files, heartbeat, signals.
+"""The long-running collector: startup cycle, slot loop, requests, heartbeat, signals.
+
+Which collector polls (active or standby, on PostgreSQL) is in collector.roles.
 
 Signal handlers only set flags (the loop and the fetchers check them), so a SIGTERM
 never interrupts a database write half-way: fetches in flight are abandoned, the run is
@@ -25,11 +27,11 @@ from collector.lease import LEASE_CHECK, TAKEOVER_POLL, FileLease, LeaseLost, Pg
 from collector.loop import SlotLoop
 from collector.mqtt import MqttPublisher
 from collector.outage import PendingRuns, WriteFailed, write_error_cause
-from collector.runs import close_orphaned_runs, slot_was_polled
+from collector.roles import MAX_CLAIM, Roles
 from shared.channel import Channel, Request, open_channel
 from shared.config import Settings
 from shared.heartbeat import WRITE_EVERY, problems, run_deadline
-from shared.timeutil import iso, now_ts, slot_start
+from shared.timeutil import iso, now_ts
 from shared.triggers import expected_start
 
 log = logging.getLogger("collector")
@@ -40,10 +42,9 @@ STUCK_KEY = "collector-stuck"
 # No manual cycle starts this close to a slot (a normal cycle takes 1-3 s); one that still
 # runs over a slot's start is followed by that slot's cycle at once (SlotLoop.catch_up).
 SLOT_GUARD = 15.0
-MAX_CLAIM = 100  # request ids one run answers (the API queues at most MAX_PENDING)
 
 
-class Daemon:
+class Daemon(Roles):
     def __init__(
         self,
         settings: Settings,
@@ -146,14 +147,6 @@ class Daemon:
         # A scheduled cycle also answers the manual requests waiting for it.
         self.run_cycle("scheduled", self._pending())
 
-    def _pending(self) -> list[Request]:
-        """Requests waiting; [] while the channel cannot be read (the database is down)."""
-        try:
-            return self.channel.pending(limit=MAX_CLAIM)
-        except Exception as exc:
-            log.debug("manual requests not read: %s", write_error_cause(exc))
-            return []
-
     def run_cycle(self, trigger: str, requests: list[Request] | None = None) -> None:
         """One cycle, answering `requests`. They are claimed now and released once a run row
         names them: written now, or after a write outage. A collector that dies before
@@ -211,18 +204,6 @@ class Daemon:
             "request_ids": ids,
         }
         self._finished(finished_beat, result.status)
-
-    def _release(self, claimed: list[Request]) -> None:
-        try:
-            self.channel.release(claimed)
-        except Exception as exc:  # they stay claimed: answered again after a takeover
-            log.warning("answered requests not marked done: %s", write_error_cause(exc))
-
-    def _restore(self, claimed: list[Request]) -> None:
-        try:
-            self.channel.restore(claimed)
-        except Exception as exc:  # they stay claimed: put back at the next active start
-            log.warning("requests not put back: %s", write_error_cause(exc))
 
     def _finished(self, changes: dict[str, Any], status: str) -> None:
         now = now_ts()
@@ -286,56 +267,6 @@ class Daemon:
         self.loop.catch_up(next_slot)
 
     # --- main loop ------------------------------------------------------------------------
-
-    def _become_active(self) -> None:
-        """This collector now holds the lock: sweep what a dead holder left, then poll the
-        current slot unless the import log shows it polled (a takeover never polls a slot
-        twice; a slot whose cycle the old holder did not finish is polled now)."""
-        self.active = True
-        now = now_ts()
-        self.beat(role="active", role_since=self.lease.since or now, state="starting", since=now)
-        slot = slot_start(now, self.settings.poll_interval_minutes)
-        polled = False
-        if self.lease.shared:
-            log.info(
-                "this collector holds the writer lock and polls (instance %s)",
-                self.state["instance"],
-            )
-            try:
-                with self.cycle.db.atomic():
-                    orphans = close_orphaned_runs()
-                    polled = slot_was_polled(slot)
-            except Exception as exc:
-                log.error("could not read the import log at takeover: %s", write_error_cause(exc))
-                orphans = 0
-            if orphans:
-                log.warning("closed %d import run(s) left running by a stopped collector", orphans)
-        try:
-            restored = self.channel.restore()
-        except Exception as exc:
-            log.warning("claimed requests not put back: %s", write_error_cause(exc))
-            restored = []
-        if restored:
-            log.warning("answering %d request(s) a stopped collector had taken", len(restored))
-        self.loop.reschedule()
-        self.loop.mark_polled(slot)
-        if polled:
-            log.info(
-                "the slot at %s was polled before the takeover; next poll at the next slot",
-                iso(slot, self.settings.tz),
-            )
-            self.beat(state="idle", since=now_ts())
-            return
-        self.run_cycle("startup")
-
-    def _stand_by(self) -> None:
-        """Not (or no longer) the holder: poll nothing, try the lock every TAKEOVER_POLL s."""
-        if self.active:
-            log.warning("standing by: another collector may hold the writer lock now")
-        self.active = False
-        if self.state.get("role") != "standby":
-            now = now_ts()
-            self.beat(role="standby", role_since=now, state="standby", since=now, deadline_at=None)
 
     # --- main loop ------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ classes work on SQLite (the default) and PostgreSQL.
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     BooleanField,
@@ -261,9 +262,10 @@ class ImportRequest(BaseModel):
     """
 
     request_id = TextField(primary_key=True)
-    kind = TextField(default="import")  # import, and later backup, test_email, ...
+    # Defaults in the table too: a plain INSERT by another client needs only the id and time.
+    kind = TextField(default="import", constraints=[SQL("DEFAULT 'import'")])
     requested_at = DoubleField()
-    status = TextField(default="pending", index=True)
+    status = TextField(default="pending", index=True, constraints=[SQL("DEFAULT 'pending'")])
     claimed_by = TextField(null=True)  # collector instance
     claimed_at = DoubleField(null=True)
     done_at = DoubleField(null=True)

@@ -4,15 +4,22 @@ with its OWN data directory (nothing shared but the database), and what they sto
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg2
 
+from pg_throwaway import PG_SERVER
 from support import REPO_ROOT, collector_env
+
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+import pg_roles  # noqa: E402
 
 
 class PgCollector:
@@ -101,3 +108,41 @@ def runs(url: str) -> list[dict[str, Any]]:
 
 def stored_slots(url: str) -> list[int]:
     return [ts for (ts,) in query(url, "SELECT DISTINCT ts FROM substation_reading ORDER BY ts")]
+
+
+@contextmanager
+def least_privilege_database(admin: Any) -> Iterator[tuple[str, str]]:
+    """A database owned by a fresh collector role, with a fresh API role set up by
+    scripts/pg_roles.py (step "setup"); yields (collector URL, API URL). Call
+    `grant_api(admin, api_url)` once the collector has created the schema."""
+    suffix = secrets.token_hex(4)
+    database, collector, api = f"kamo_lp_{suffix}", f"kamo_col_{suffix}", f"kamo_api_{suffix}"
+    server = pg_roles.setup_sql(database, collector, api)
+    with admin.cursor() as cur:
+        for statement in server:
+            cur.execute(statement)
+    try:
+        inside = psycopg2.connect(f"{PG_SERVER}/{database}")
+        inside.autocommit = True
+        with inside.cursor() as cur:
+            for statement in pg_roles.schema_sql(collector, api):
+                cur.execute(statement)
+        inside.close()
+        host = PG_SERVER.split("@", 1)[1]
+        yield f"postgresql://{collector}@{host}/{database}", f"postgresql://{api}@{host}/{database}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            cur.execute(f"DROP ROLE IF EXISTS {collector}")
+            cur.execute(f"DROP ROLE IF EXISTS {api}")
+
+
+def grant_api(admin: Any, api_url: str) -> None:
+    """Step "grants" of scripts/pg_roles.py, run as the superuser in the database."""
+    role, database = api_url.split("//", 1)[1].split("@", 1)[0], api_url.rsplit("/", 1)[1]
+    conn = psycopg2.connect(f"{PG_SERVER}/{database}")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for statement in pg_roles.grants_sql(role):
+            cur.execute(statement)
+    conn.close()
