@@ -112,7 +112,14 @@ class TableChannel:
     def collectors(self, now: float | None = None) -> CollectorView:
         now = now_ts() if now is None else now
         rows = list(CollectorState.select().order_by(CollectorState.updated_at.desc()).limit(50))
-        return view_of(rows, now)
+        pids = [r.lock_pid for r in rows if r.lock_pid is not None]
+        alive: set[int] = set()
+        if pids:  # pg_stat_activity lists every session's pid to any role
+            found = database.execute_sql(
+                "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)
+            ).fetchall()
+            alive = {pid for (pid,) in found}
+        return view_of(rows, now, alive)
 
 
 def row_beat(row: CollectorState) -> dict[str, Any]:
@@ -135,23 +142,28 @@ def row_beat(row: CollectorState) -> dict[str, Any]:
     return beat
 
 
-def view_of(rows: list[CollectorState], now: float) -> CollectorView:
-    """The freshest active row is the collector; fresh standby rows are its standbys."""
+def view_of(rows: list[CollectorState], now: float, alive: set[int] | None = None) -> CollectorView:
+    """The freshest active row is the collector; fresh standby rows are its standbys. With
+    `alive` (the server's live session pids), a row whose lock session has ended is not
+    fresh, as a freed file lock says on SQLite: a kill -9 shows at once, not after 90 s."""
     beats = [row_beat(row) for row in rows]
+
+    def fresh(beat: dict[str, Any]) -> bool:
+        if alive is not None and beat.get("lock_pid") not in alive:
+            return False
+        updated = beat.get("updated_at")
+        return (
+            isinstance(updated, int | float)
+            and now - updated <= STALE_AFTER
+            and beat.get("state") != "stopped"
+        )
+
     active = next((b for b in beats if b["role"] == "active"), None)
-    standby = [
-        instance_view(b, now)
-        for b in beats
-        if b["role"] == "standby"
-        and b.get("state") != "stopped"
-        and isinstance(b.get("updated_at"), int | float)
-        and now - b["updated_at"] <= STALE_AFTER
-    ]
+    standby = [instance_view(b, now) for b in beats if b["role"] == "standby" and fresh(b)]
     if active is None:
         return CollectorView("never", None, None, standby)
-    fresh = now - active["updated_at"] <= STALE_AFTER and active.get("state") != "stopped"
     return CollectorView(
-        "running" if fresh else "stale", active, instance_view(active, now), standby
+        "running" if fresh(active) else "stale", active, instance_view(active, now), standby
     )
 
 

@@ -95,17 +95,18 @@ def test_the_collector_view_names_active_and_standby(pg_db: str) -> None:
     conn.autocommit = True
     from shared.pg_channel import write_heartbeat_row
 
+    other = psycopg2.connect(pg_db)  # a second live session: the standby's lock session
     base = {"pid": 1, "state": "idle", "interval_minutes": 1, "started_at": now}
     with conn.cursor() as cur:
         write_heartbeat_row(
             cur,
             {**base, "instance": "a", "host": "m1", "role": "active", "role_since": now - 5},
-            11,
+            conn.get_backend_pid(),
         )
         write_heartbeat_row(
             cur,
             {**base, "instance": "b", "host": "m2", "role": "standby", "role_since": now - 9},
-            12,
+            other.get_backend_pid(),
         )
     view = channel.collectors()
     assert view.state == "running" and view.beat["host"] == "m1"
@@ -115,7 +116,11 @@ def test_the_collector_view_names_active_and_standby(pg_db: str) -> None:
     # an old active row: stale (the standby has not taken over yet)
     later = channel.collectors(now + 200)
     assert later.state == "stale" and later.standby == []
+    # the active one's session ends (kill -9): stale at once, not after 90 s
     conn.close()
+    assert wait_for(lambda: channel.collectors().state == "stale", 5)
+    assert [s["host"] for s in channel.collectors().standby] == ["m2"]
+    other.close()
 
 
 def test_one_holder_and_takeover_when_its_session_ends(pg_db: str) -> None:
