@@ -146,11 +146,11 @@ class FileChannel:
         return CollectorView(state, beat, active, [])
 
 
-def open_channel(database_url: str, data_dir: Path) -> Channel:
-    """The channel for this deployment. The table channel works on whatever database the
-    models are bound to (the API's read-only pool, or the collector's writer)."""
+def open_channel(database_url: str, data_dir: Path, db: Any = None) -> Channel:
+    """The channel for this deployment. The table channel uses `db` (a database, or a
+    callable giving the request's database in the API), else the models' database."""
     if uses_tables(database_url):
         from shared.pg_channel import TableChannel
 
-        return TableChannel()
+        return TableChannel(db)
     return FileChannel(data_dir)

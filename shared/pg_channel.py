@@ -14,12 +14,15 @@ JSON) through its lock session, so any API on any machine reads the same state.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+
+from peewee import Database, DatabaseProxy
 
 from shared.channel import REQUEST_KIND, CollectorView, Request, instance_view
 from shared.db import database
 from shared.heartbeat import STALE_AFTER
-from shared.models import CollectorState, ImportRequest
+from shared.models import CollectorState
 from shared.timeutil import now_ts
 from shared.triggers import REQUEST_ID, TooManyPending, new_request_id
 
@@ -28,7 +31,28 @@ FORGET_COLLECTOR_SECONDS = 7 * 86400  # rows of collectors not seen for this lon
 OPEN = ("pending", "claimed")
 
 
+COLUMNS = '"instance", "host", "pid", "role", "since", "lock_pid", "heartbeat", "updated_at"'
+
+
+def _ids(requests: list[Request]) -> list[str]:
+    return [r.request_id for r in requests]
+
+
 class TableChannel:
+    """Requests and heartbeats in tables, through `db`: the collector's writer (the models'
+    proxy by default) or, in the API, a callable giving the request's read-only pool."""
+
+    def __init__(self, db: Database | Callable[[], Database] | None = None) -> None:
+        self._db = db if callable(db) and not isinstance(db, Database | DatabaseProxy) else None
+        self._fixed = database if db is None else db
+
+    @property
+    def db(self) -> Database:
+        return self._db() if self._db is not None else self._fixed
+
+    def _rows(self, sql: str, args: tuple = ()) -> list[tuple]:
+        return list(self.db.execute_sql(sql, args).fetchall())
+
     def submit(
         self, kind: str = REQUEST_KIND, request_id: str | None = None, limit: int | None = None
     ) -> Request:
@@ -40,9 +64,10 @@ class TableChannel:
             raise ValueError(f"request id {request_id!r} has characters other than A-Z a-z 0-9 _ -")
         requested_at = now_ts()
         bound = limit if limit is not None else 2**31 - 1
-        with database.atomic():
-            database.execute_sql("SET TRANSACTION READ WRITE")
-            row = database.execute_sql(
+        db = self.db
+        with db.atomic():
+            db.execute_sql("SET TRANSACTION READ WRITE")
+            row = db.execute_sql(
                 'INSERT INTO "import_request" ("request_id", "kind", "requested_at", "status") '
                 "SELECT %s, %s, %s, 'pending' WHERE (SELECT count(*) FROM \"import_request\" "
                 "WHERE \"status\" IN ('pending', 'claimed')) < %s RETURNING \"request_id\"",
@@ -53,73 +78,85 @@ class TableChannel:
         return Request(request_id, kind, requested_at)
 
     def count_pending(self) -> int:
-        return ImportRequest.select().where(ImportRequest.status.in_(OPEN)).count()
+        return self._rows(
+            "SELECT count(*) FROM \"import_request\" WHERE \"status\" IN ('pending', 'claimed')"
+        )[0][0]
 
     def pending(self, kinds: tuple[str, ...] = (REQUEST_KIND,), limit: int = 100) -> list[Request]:
-        rows = (
-            ImportRequest.select(
-                ImportRequest.request_id, ImportRequest.kind, ImportRequest.requested_at
-            )
-            .where((ImportRequest.status == "pending") & ImportRequest.kind.in_(kinds))
-            .order_by(ImportRequest.requested_at, ImportRequest.request_id)
-            .limit(limit)
-            .tuples()
+        rows = self._rows(
+            'SELECT "request_id", "kind", "requested_at" FROM "import_request" '
+            'WHERE "status" = \'pending\' AND "kind" = ANY(%s) '
+            'ORDER BY "requested_at", "request_id" LIMIT %s',
+            (list(kinds), limit),
         )
         return [Request(rid, kind, at) for rid, kind, at in rows]
 
     def claim(self, requests: list[Request], instance: str) -> list[Request]:
         if not requests:
             return []
-        ids = [r.request_id for r in requests]
-        with database.atomic():
+        with self.db.atomic():
             taken = {
                 rid
-                for (rid,) in ImportRequest.update(
-                    status="claimed", claimed_by=instance, claimed_at=now_ts()
+                for (rid,) in self._rows(
+                    'UPDATE "import_request" SET "status" = \'claimed\', "claimed_by" = %s, '
+                    '"claimed_at" = %s WHERE "request_id" = ANY(%s) AND "status" = \'pending\' '
+                    'RETURNING "request_id"',
+                    (instance, now_ts(), _ids(requests)),
                 )
-                .where(ImportRequest.request_id.in_(ids) & (ImportRequest.status == "pending"))
-                .returning(ImportRequest.request_id)
-                .tuples()
-                .execute()
             }
         return [r for r in requests if r.request_id in taken]
 
     def release(self, claimed: list[Request]) -> None:
         """A run row names these requests: done. Old answered rows are pruned on the way."""
         now = now_ts()
-        with database.atomic():
+        db = self.db
+        with db.atomic():
             if claimed:
-                ImportRequest.update(status="done", done_at=now).where(
-                    ImportRequest.request_id.in_([r.request_id for r in claimed])
-                ).execute()
-            ImportRequest.delete().where(
-                (ImportRequest.status == "done") & (ImportRequest.done_at < now - KEEP_DONE_SECONDS)
-            ).execute()
+                db.execute_sql(
+                    'UPDATE "import_request" SET "status" = \'done\', "done_at" = %s '
+                    'WHERE "request_id" = ANY(%s)',
+                    (now, _ids(claimed)),
+                )
+            db.execute_sql(
+                'DELETE FROM "import_request" WHERE "status" = \'done\' AND "done_at" < %s',
+                (now - KEEP_DONE_SECONDS,),
+            )
 
     def restore(self, only: list[Request] | None = None) -> list[str]:
         """Claimed but never answered (the claiming collector died, or a run was dropped):
         pending again. Call only while holding the writer lock."""
-        query = ImportRequest.update(status="pending", claimed_by=None, claimed_at=None).where(
-            ImportRequest.status == "claimed"
+        if only is not None and not only:
+            return []
+        sql = (
+            'UPDATE "import_request" SET "status" = \'pending\', "claimed_by" = NULL, '
+            '"claimed_at" = NULL WHERE "status" = \'claimed\''
         )
+        args: tuple = ()
         if only is not None:
-            if not only:
-                return []
-            query = query.where(ImportRequest.request_id.in_([r.request_id for r in only]))
-        with database.atomic():
-            return [rid for (rid,) in query.returning(ImportRequest.request_id).tuples().execute()]
+            sql += ' AND "request_id" = ANY(%s)'
+            args = (_ids(only),)
+        with self.db.atomic():
+            return [rid for (rid,) in self._rows(sql + ' RETURNING "request_id"', args)]
 
     def collectors(self, now: float | None = None) -> CollectorView:
         now = now_ts() if now is None else now
-        rows = list(CollectorState.select().order_by(CollectorState.updated_at.desc()).limit(50))
+        rows = [
+            _state_row(found)
+            for found in self._rows(
+                f'SELECT {COLUMNS} FROM "collector_state" ORDER BY "updated_at" DESC LIMIT 50'
+            )
+        ]
         pids = [r.lock_pid for r in rows if r.lock_pid is not None]
         alive: set[int] = set()
         if pids:  # pg_stat_activity lists every session's pid to any role
-            found = database.execute_sql(
-                "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)
-            ).fetchall()
+            found = self._rows("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,))
             alive = {pid for (pid,) in found}
         return view_of(rows, now, alive)
+
+
+def _state_row(found: tuple) -> CollectorState:
+    """A collector_state row as an (unsaved) model instance: just a holder of its values."""
+    return CollectorState(**dict(zip(COLUMNS.replace('"', "").split(", "), found, strict=True)))
 
 
 def row_beat(row: CollectorState) -> dict[str, Any]:
@@ -201,23 +238,13 @@ def read_instance(cursor: Any, instance: str | None, host: str) -> dict[str, Any
     whether its lock session is still alive on the server (for the healthcheck)."""
     where, arg = ('"instance" = %s', instance) if instance else ('"host" = %s', host)
     cursor.execute(
-        'SELECT "instance", "host", "pid", "role", "since", "lock_pid", "heartbeat", '
-        f'"updated_at" FROM "collector_state" WHERE {where} ORDER BY "updated_at" DESC LIMIT 1',
+        f'SELECT {COLUMNS} FROM "collector_state" WHERE {where} ORDER BY "updated_at" DESC LIMIT 1',
         (arg,),
     )
     found = cursor.fetchone()
     if found is None:
         return None
-    row = CollectorState(
-        instance=found[0],
-        host=found[1],
-        pid=found[2],
-        role=found[3],
-        since=found[4],
-        lock_pid=found[5],
-        heartbeat=found[6],
-        updated_at=found[7],
-    )
+    row = _state_row(found)
     beat = row_beat(row)
     cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (row.lock_pid,))
     beat["session_alive"] = bool(cursor.fetchone()[0])
