@@ -83,7 +83,9 @@ class Roles:
             )
             self.beat(state="idle", since=now_ts())
             return
-        self.run_cycle("startup")
+        # A takeover's cycle also answers what waits (the dead holder's claims among them):
+        # one run, not two in one slot. SQLite's startup leaves them to a manual cycle.
+        self.run_cycle("startup", self._pending() if self.lease.shared else None)
 
     def _stand_by(self) -> None:
         """Not (or no longer) the holder: poll nothing, try the lock every TAKEOVER_POLL s."""

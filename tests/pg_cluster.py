@@ -81,7 +81,9 @@ def query(url: str, sql: str, args: tuple = ()) -> list[tuple]:
                 cur.execute(sql, args)
             except psycopg2.errors.UndefinedTable:
                 return []
-            return cur.fetchall()
+            found = cur.fetchall()
+        conn.commit()  # a write with RETURNING is kept
+        return found
     finally:
         conn.close()
 

@@ -12,13 +12,14 @@ import pytest
 
 from collector.runs import ORPHANED
 
-from pg_cluster import PgCollector, collector_rows, runs, stored_slots
+from pg_cluster import PgCollector, collector_rows, query, runs, stored_slots
 from sim_process import control
 from support import run_collector, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 SLOT = 60
+REQUEST = "failover-req"
 
 
 @pytest.fixture
@@ -27,6 +28,13 @@ def slow_sim(simulator):
     control(simulator.base_url, now=None, fault=None, fault_areas=None, revise=0, latency_ms=300)
     yield simulator
     control(simulator.base_url, latency_ms=0)
+
+
+def _request(url: str) -> tuple | None:
+    found = query(
+        url, "SELECT status, claimed_by FROM import_request WHERE request_id = %s", (REQUEST,)
+    )
+    return found[0] if found else None
 
 
 def _role(url: str, who: PgCollector) -> dict:
@@ -48,12 +56,26 @@ def test_standby_takes_over_after_kill_9_without_gap_or_duplicate(
         )
         check = run_collector(second.env, "healthcheck")
         assert check.returncode == 0 and "standby" in check.stdout, check.stdout
+        refused = run_collector(second.env, "once")
+        assert refused.returncode == 1 and "another collector" in refused.stderr, refused.stderr
+        assert f"pid {first.proc.pid}" in refused.stderr
 
-        # The active collector in a scheduled cycle (after its startup cycle finished).
+        # A manual request queued shortly before a slot: that slot's cycle takes it.
+        assert wait_for(lambda: 3 < SLOT - time.time() % SLOT <= 10, SLOT + 5, step=0.2)
+        query(
+            pg_database,
+            "INSERT INTO import_request (request_id, requested_at) VALUES (%s, %s) RETURNING 1",
+            (REQUEST, time.time()),
+        )
+
+        # The active collector in that scheduled cycle, the request claimed by it.
         def scheduled_cycle_running() -> bool:
             beat = _role(pg_database, first)
             return beat.get("state") == "polling" and any(
-                r["trigger"] == "scheduled" and r["status"] == "running" for r in runs(pg_database)
+                r["trigger"] == "scheduled"
+                and r["status"] == "running"
+                and REQUEST in (r["request_ids"] or "")
+                for r in runs(pg_database)
             )
 
         assert wait_for(scheduled_cycle_running, SLOT + 30, step=0.05), first.output()
@@ -79,6 +101,8 @@ def test_standby_takes_over_after_kill_9_without_gap_or_duplicate(
         ), second.output()
         check = run_collector(second.env, "healthcheck")
         assert check.returncode == 0 and "active" in check.stdout, check.stdout
+        # The request the dead collector had claimed is answered by the new one.
+        assert wait_for(lambda: _request(pg_database) == ("done", second.instance), 30)
     finally:
         if second is not None:
             second.stop()
@@ -87,10 +111,16 @@ def test_standby_takes_over_after_kill_9_without_gap_or_duplicate(
     all_runs = runs(pg_database)
     orphaned = [r for r in all_runs if r["message"] == ORPHANED]
     assert [r["slot_ts"] for r in orphaned] == [killed_slot], all_runs
-    answered = [r["slot_ts"] for r in all_runs if r["status"] in ("success", "partial")]
+    answered = [
+        r["slot_ts"]
+        for r in all_runs
+        if r["status"] in ("success", "partial") and r["trigger"] != "manual"
+    ]
     assert len(answered) == len(set(answered)), f"a slot polled twice: {all_runs}"
     assert answered == list(range(answered[0], answered[-1] + SLOT, SLOT)), all_runs
     assert killed_slot in answered
+    answers = [r for r in all_runs if REQUEST in (r["request_ids"] or "")]
+    assert [r["status"] for r in answers][-1] == "success" and len(answers) == 2, answers
     slots = stored_slots(pg_database)
     assert slots == list(range(slots[0], slots[-1] + SLOT, SLOT)) and slots == answered
     assert "took over" in second.output() or "holds the writer lock" in second.output()
