@@ -211,7 +211,7 @@ class PgLease(AbstractContextManager):
                         self._lost("the server no longer lists it")
                         return False
             except Exception as exc:
-                self._lost(f"{type(exc).__name__}: {str(exc).strip()[:120]}")
+                self._lost(f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}")
                 return False
             self._last_check = now_ts()
             return True

@@ -91,10 +91,12 @@ def query(url: str, sql: str, args: tuple = ()) -> list[tuple]:
 def collector_rows(url: str) -> dict[str, dict[str, Any]]:
     """instance -> its collector_state row, with the heartbeat JSON decoded."""
     found = {}
-    for instance, role, pid, beat, updated in query(
-        url, "SELECT instance, role, pid, heartbeat, updated_at FROM collector_state"
+    for instance, role, pid, beat, updated, lock_pid in query(
+        url, "SELECT instance, role, pid, heartbeat, updated_at, lock_pid FROM collector_state"
     ):
-        found[instance] = dict(json.loads(beat), role=role, pid=pid, updated_at=updated)
+        found[instance] = dict(
+            json.loads(beat), role=role, pid=pid, updated_at=updated, lock_pid=lock_pid
+        )
     return found
 
 

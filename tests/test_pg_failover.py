@@ -124,3 +124,32 @@ def test_standby_takes_over_after_kill_9_without_gap_or_duplicate(
     slots = stored_slots(pg_database)
     assert slots == list(range(slots[0], slots[-1] + SLOT, SLOT)) and slots == answered
     assert "took over" in second.output() or "holds the writer lock" in second.output()
+
+
+def test_a_holder_whose_lock_session_ends_stops_and_does_not_repoll(
+    simulator, pg_database: str, tmp_path: Path
+) -> None:
+    """The server ends the lock session (as after a lost network): the collector notices
+    within seconds, stands by, takes the free lock again, and polls no slot twice."""
+    control(simulator.base_url, now=None, fault=None, fault_areas=None, revise=0, latency_ms=0)
+    # Clear of a slot boundary, so the current slot is the one polled at startup.
+    assert wait_for(lambda: 5 < time.time() % SLOT < SLOT - 25, SLOT, step=0.2)
+    only = PgCollector(simulator.base_url, tmp_path / "a", pg_database)
+    try:
+        assert wait_for(lambda: "import startup ok" in only.output(), 30), only.output()
+        lock_pid = query(
+            pg_database,
+            "SELECT lock_pid FROM collector_state WHERE instance = %s",
+            (only.instance,),
+        )[0][0]
+        query(pg_database, "SELECT pg_terminate_backend(%s)", (lock_pid,))
+        assert wait_for(lambda: "lost the collector lock" in only.output(), 10), only.output()
+        assert wait_for(lambda: "was polled before the takeover" in only.output(), 10), (
+            only.output()
+        )
+        beat = _role(pg_database, only)
+        assert beat["role"] == "active" and beat["lock_pid"] != lock_pid
+    finally:
+        only.stop()
+    startups = [r for r in runs(pg_database) if r["trigger"] == "startup"]
+    assert len(startups) == 1, runs(pg_database)
