@@ -76,7 +76,7 @@ class Daemon(Roles):
         self.slot_guard = SLOT_GUARD
         started = now_ts()
         self.state: dict[str, Any] = {
-            **identity(self.lease, settings.data_dir),
+            **identity(self.lease),
             "role": "active" if self.lease.held else "standby",
             "role_since": started,
             "pid": os.getpid(),

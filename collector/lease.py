@@ -287,7 +287,7 @@ def open_lease(
     return FileLease(lock_path, heartbeat_path)
 
 
-def identity(lease: FileLease | PgLease, data_dir: Path) -> dict[str, Any]:
+def identity(lease: FileLease | PgLease) -> dict[str, Any]:
     """Host, pid and instance id that go into every heartbeat."""
     instance = lease.instance if isinstance(lease, PgLease) else f"{socket.gethostname()}-file"
     return {"instance": instance, "host": socket.gethostname(), "pid": os.getpid()}
