@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response
 
-from api import dbconn
+from api import collectors, dbconn
 from api.errors import register_error_handlers
 from shared.config import Settings, load_settings
 
@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
 
     dbconn.init_app(app)
+    collectors.init_app(app)
     register_error_handlers(app)
     _register_blueprints(app)
 

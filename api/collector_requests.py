@@ -1,8 +1,9 @@
 """What the API knows of the collector beyond the database, and what it may ask of it.
 
 The collector's heartbeat (state, effective settings, poll interval) and requests through
-the manual-import channel (shared.triggers with a `kind`): backups and test emails, which
-the collector carries out and records in `collector_task`. The REST endpoints
+the manual-import channel (shared.channel: trigger files or the import_request table, with
+a `kind`): backups and test emails, which the collector carries out and records in
+`collector_task`. The REST endpoints
 (api.rest.tasks) and the pages (api.dashboard.backups, settings) share these.
 """
 
@@ -11,20 +12,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Response, current_app, send_file
+from peewee import PeeweeException
 
+from api.collectors import channel, collectors
 from api.dbconn import get_db
 from api.errors import ApiError
 from api.queries import tasks as q
 from shared.backups import backup_path
 from shared.db import is_sqlite_url, sqlite_path
-from shared.heartbeat import collector_state
-from shared.triggers import MAX_PENDING, TooManyPending, waiting_request, write_trigger
+from shared.triggers import MAX_PENDING, TooManyPending
 
 
 def collector_heartbeat() -> tuple[str, dict]:
-    """('running' | 'stale' | 'never', the heartbeat or {})."""
-    state, beat = collector_state(current_app.config["DATA_DIR"] / "collector.heartbeat")
-    return state, beat or {}
+    """('running' | 'stale' | 'never', the active collector's heartbeat or {}), from the
+    deployment's channel: the heartbeat file, or the collector_state rows."""
+    view = collectors()
+    return view.state, view.beat or {}
 
 
 def poll_interval_minutes() -> int:
@@ -56,15 +59,16 @@ def queue_request(kind: str) -> str:
     if kind == "backup" and not backups_supported():
         raise ApiError(409, "the database is PostgreSQL: back it up with pg_dump")
     try:
-        made = write_trigger(
-            current_app.config["DATA_DIR"] / "triggers", limit=MAX_PENDING, kind=kind
-        )
+        made = channel().submit(kind=kind, limit=MAX_PENDING)
     except TooManyPending as exc:
         raise ApiError(429, str(exc)) from None
     except OSError as exc:
         current_app.logger.warning("%s request not written: %s", kind, exc)
         reason = exc.strerror or str(exc)
         raise ApiError(503, f"cannot queue the request in the data directory: {reason}") from None
+    except PeeweeException as exc:  # PostgreSQL: the server refused the insert
+        current_app.logger.warning("%s request not queued: %s", kind, exc)
+        raise ApiError(503, f"cannot queue the request in the database: {exc}") from None
     return made.request_id
 
 
@@ -73,7 +77,7 @@ def task_state(request_id: str) -> dict | None:
     found = q.task(get_db(), request_id)
     if found is not None:
         return found
-    waiting = waiting_request(current_app.config["DATA_DIR"] / "triggers", request_id)
+    waiting = channel().waiting(request_id)
     if waiting is None or waiting.kind == "import":
         return None
     return {

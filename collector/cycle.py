@@ -102,6 +102,13 @@ class Cycle:
         )
         # Told when the cycle moves from fetching to its write (the heartbeat shows it).
         self.on_phase: Callable[[str], None] | None = None
+        # Called first inside each write transaction: raises when this collector may no
+        # longer write (it lost the PostgreSQL writer lock), so the transaction rolls back.
+        self.guard: Callable[[], None] | None = None
+
+    def _guard(self) -> None:
+        if self.guard is not None:
+            self.guard()
 
     def _area_list(
         self, errors: dict[str, str], warnings: list[str], deadline: Deadline | None = None
@@ -127,6 +134,7 @@ class Cycle:
         slot = slot_start(started, self.interval)
         try:
             with self.db.atomic():
+                self._guard()
                 run = start_run(trigger, slot, request_ids)
         except Exception as exc:
             if not is_write_error(exc):
@@ -162,6 +170,7 @@ class Cycle:
             self.on_phase("writing")
         try:
             with self.db.atomic():
+                self._guard()
                 counters = store_cycle(data, int(started))
                 pruned = prune_readings(self.retention_days, slot)
                 finish_run(

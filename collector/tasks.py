@@ -24,11 +24,11 @@ from peewee import Database, fn
 from collector.backup import back_up, database_file
 from collector.backup_files import Failed, Refused
 from collector.notify import NotifyError, send_mail, test_mail
+from shared.channel import Channel, Request
 from shared.config import Settings
 from shared.db import is_sqlite_url
 from shared.models import CollectorTask
 from shared.timeutil import daily_time_before, iso, now_ts
-from shared.triggers import Trigger, claim, release, restore_claims
 
 log = logging.getLogger("collector")
 
@@ -46,7 +46,7 @@ class Job:
     kind: str
     requested_at: float
     made_by: str = "hand"
-    claimed: Any = None  # the trigger file, removed once the running row is written
+    claimed: Request | None = None  # released once the running row is written
 
 
 def scheduled_backup_due(
@@ -100,8 +100,11 @@ class TaskRunner:
         self._last_target: float | None = None
         self._thread: threading.Thread | None = None
         self._pause_until = 0.0  # after a request could not be recorded (database refusing)
+        self._channel: Channel | None = None
 
     def start(self) -> None:
+        """Close what a stopped collector left, and start the worker (once). Called each
+        time this collector becomes the active one."""
         try:
             with self.db.atomic():
                 closed = close_orphaned_tasks()
@@ -111,8 +114,9 @@ class TaskRunner:
             closed = 0
         if closed:
             log.warning("closed %d backup/test-email request(s) a stopped collector left", closed)
-        self._thread = threading.Thread(target=self._work, name="tasks", daemon=True)
-        self._thread.start()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="tasks", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
         # A full queue: the thread is a daemon and ends with the process.
@@ -121,18 +125,20 @@ class TaskRunner:
 
     # --- main loop side -------------------------------------------------------------------
 
-    def take(self, triggers: list[Trigger]) -> None:
-        """Hand the task requests among `triggers` to the worker (file claimed meanwhile)."""
+    def take(self, requests: list[Request], channel: Channel, instance: str) -> None:
+        """Hand the task requests among `requests` to the worker (claimed meanwhile)."""
         if now_ts() < self._pause_until:
             return
-        for trigger in triggers:
-            if trigger.kind == "import" or self.jobs.full():
+        self._channel = channel
+        for trigger in requests:
+            if trigger.kind not in TASK_KINDS or self.jobs.full():
                 continue
-            path = claim(trigger)
-            if path is None:
+            claimed = channel.claim([trigger], instance)
+            if not claimed:
                 continue
             requested = trigger.requested_at or now_ts()
-            self.jobs.put_nowait(Job(trigger.request_id, trigger.kind, requested, claimed=path))
+            job = Job(trigger.request_id, trigger.kind, requested, claimed=claimed[0])
+            self.jobs.put_nowait(job)
             log.info(
                 "%s requested (request %s)", trigger.kind.replace("_", " "), trigger.request_id
             )
@@ -155,9 +161,10 @@ class TaskRunner:
                 self._run(job)
             except Exception:
                 log.exception("request %s could not be recorded; the collector goes on", job)
-                if job.claimed is not None:  # pending again, tried after a pause
-                    self._pause_until = now_ts() + RETRY_PAUSE
-                    restore_claims(self.settings.triggers_dir, [job.claimed])
+                if job.claimed is not None and self._channel is not None:
+                    self._pause_until = now_ts() + RETRY_PAUSE  # pending again, after a pause
+                    with contextlib.suppress(Exception):  # else put back at the next start
+                        self._channel.restore([job.claimed])
 
     def _run(self, job: Job) -> None:
         started = now_ts()
@@ -183,8 +190,8 @@ class TaskRunner:
                     CollectorTask.detail,
                 ],
             ).execute()
-        if job.claimed is not None:
-            release([job.claimed])  # the row is the record now
+        if job.claimed is not None and self._channel is not None:
+            self._channel.release([job.claimed])  # the row is the record now
         ok, message, detail = self._carry_out(job)
         with self.db.atomic():
             CollectorTask.update(

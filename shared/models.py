@@ -7,6 +7,7 @@ classes work on SQLite (the default) and PostgreSQL.
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     BooleanField,
@@ -272,3 +273,50 @@ class CollectorTask(BaseModel):
 
     class Meta:
         table_name = "collector_task"
+
+
+# --- scale-out on PostgreSQL (schema version 8) --------------------------------------------
+
+
+class ImportRequest(BaseModel):
+    """A manual request queued through the database (PostgreSQL; SQLite uses trigger files).
+
+    The only table the API's role may write (INSERT). The key is the request id, so an
+    insert needs no sequence. `status`: pending -> claimed (a cycle took it) -> done (a run
+    row names it); a claimed request of a dead collector becomes pending again.
+    """
+
+    request_id = TextField(primary_key=True)
+    # Defaults in the table too: a plain INSERT by another client needs only the id and time.
+    kind = TextField(default="import", constraints=[SQL("DEFAULT 'import'")])
+    requested_at = DoubleField()
+    status = TextField(default="pending", index=True, constraints=[SQL("DEFAULT 'pending'")])
+    claimed_by = TextField(null=True)  # collector instance
+    claimed_at = DoubleField(null=True)
+    done_at = DoubleField(null=True)
+
+    class Meta:
+        table_name = "import_request"
+
+
+class CollectorState(BaseModel):
+    """One row per collector instance: its heartbeat where every API can read it.
+
+    `lock_pid` is the server process of the instance's lock session: the session ends with
+    the process (kill -9) or after TCP keepalives give up (lost network), freeing the lock.
+    """
+
+    instance = TextField(primary_key=True)
+    host = TextField()
+    pid = IntegerField()
+    role = TextField()  # active | standby | stopped
+    since = DoubleField()  # when it took this role
+    lock_pid = IntegerField(null=True)
+    heartbeat = TextField()  # the heartbeat JSON, as the file protocol writes it
+    updated_at = DoubleField()
+
+    class Meta:
+        table_name = "collector_state"
+
+
+SCALE_OUT_MODELS = [ImportRequest, CollectorState]

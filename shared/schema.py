@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from peewee import Database, OperationalError, ProgrammingError, SqliteDatabase
 
+from shared.channel import serialize_migrations
 from shared.models import ALL_MODELS, RowCount, SchemaVersion
 
 COUNTED_TABLES = ("hourly_load", "substation_reading")
@@ -82,6 +83,14 @@ def _v7_collector_tasks(db: Database) -> None:
     )
 
 
+def _v8_scale_out(db: Database) -> None:
+    """Manual requests and collector heartbeats in tables, for PostgreSQL deployments with
+    no shared data directory (SQLite keeps using files; the tables stay empty there)."""
+    from shared.models import SCALE_OUT_MODELS
+
+    db.create_tables(SCALE_OUT_MODELS, safe=True)
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
@@ -91,6 +100,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     5: _v5_request_ids,
     6: _v6_push_delivery,
     7: _v7_collector_tasks,
+    8: _v8_scale_out,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -117,6 +127,7 @@ def migrate(db: Database) -> list[int]:
     """Apply every missing migration in order; returns the versions applied."""
     applied = []
     with db.atomic():
+        serialize_migrations(db)
         found = current_version(db) or 0
         if found > SCHEMA_VERSION:
             raise SchemaTooNew(

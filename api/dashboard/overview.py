@@ -13,13 +13,14 @@ from flask import current_app, render_template
 from peewee import Database
 
 from api.collector_requests import poll_interval_minutes
+from api.collectors import collectors
 from api.dashboard.blueprint import bp
 from api.dbconn import database_problem
 from api.queries import alerts as alerts_q
 from api.queries import load as load_q
 from api.queries import status as q
 from api.queries.common import database_size
-from shared.heartbeat import STALE_AFTER, collector_state, problems
+from shared.heartbeat import STALE_AFTER, problems
 from shared.timeutil import HOUR, now_ts
 
 DAY = 86400
@@ -30,8 +31,8 @@ RECENT_RUNS = 20
 
 def collector() -> dict[str, Any]:
     """The collector as its heartbeat file tells it: running, stale or never seen."""
-    state, beat = collector_state(current_app.config["DATA_DIR"] / "collector.heartbeat")
-    beat = beat or {}
+    view = collectors()
+    state, beat = view.state, view.beat or {}
     stuck = problems(beat, zone=current_app.config["ZONE"]) if state == "running" else []
     return {
         "state": state,

@@ -81,7 +81,23 @@ COLLECTOR = _obj(
             nullable=True,
             description="the collector's MQTT broker (MQTT_URL); null while MQTT is off",
         ),
+        "active": _ref("CollectorInstance"),
+        "standby": _arr(_ref("CollectorInstance")),
     }
+)
+COLLECTOR_INSTANCE = _obj(
+    {
+        "instance": STR_N,
+        "host": STR_N,
+        "pid": INT_N,
+        "role": STR_N,
+        "since": TIME_N,
+        "heartbeat_at": TIME_N,
+        "heartbeat_age_seconds": NUM_N,
+    },
+    nullable=True,
+    description="a collector process: the active one polls (it holds the writer lock), "
+    "standbys take over when it stops (PostgreSQL)",
 )
 RATE = _obj(
     {
@@ -112,6 +128,7 @@ BUCKET_OR_RAW = {
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": STR}, properties={"error": STR, "parameter": STR}),
+    "CollectorInstance": COLLECTOR_INSTANCE,
     "Cooperative": _obj(
         {"id": INT, "name": STR, "abbreviation": STR, "is_aggregate": _t("boolean")}
     ),
