@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collector.forecasts import AreaForecasts, store_forecasts
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
 from collector.rollup import build_completed_hours
 from shared.models import (
@@ -31,6 +32,7 @@ class CycleData:
     areas: list[AreaInfo] = field(default_factory=list)  # the area list, when it was fetched
     loads: dict[int, list[LoadPoint]] = field(default_factory=dict)
     substations: dict[int, list[SubstationRow]] = field(default_factory=dict)
+    forecasts: dict[int, AreaForecasts] = field(default_factory=dict)
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Counters:
     load_unchanged: int = 0
     readings_stored: int = 0
     substations_new: int = 0
+    forecasts_stored: int = 0
 
 
 def _batches(rows: list, size: int = BATCH):
@@ -177,6 +180,7 @@ def store_cycle(data: CycleData, now: int) -> Counters:
         upsert_areas(data.areas)
     store_hourly_loads(data.loads, now, counters)
     store_readings(data.slot_ts, data.substations, now, counters)
+    counters.forecasts_stored = store_forecasts(data.slot_ts, data.forecasts)
     # Hours before this slot are complete: roll them up once, now (no-op within an hour).
     build_completed_hours(data.slot_ts)
     return counters

@@ -113,6 +113,7 @@ class ImportRun(BaseModel):
     load_unchanged = IntegerField(default=0)
     readings_stored = IntegerField(default=0)
     substations_new = IntegerField(default=0)
+    forecasts_stored = IntegerField(default=0)  # forecast vintages written (schema 9)
     area_errors = TextField(default="{}")  # JSON {"7": "timeout", ...}
     warnings = TextField(default="[]")  # JSON list of strings
     message = TextField(null=True)
@@ -247,3 +248,30 @@ class PushDelivery(BaseModel):
     class Meta:
         table_name = "push_delivery"
         primary_key = CompositeKey("target", "key")
+
+
+# --- forecasts (schema version 9) --------------------------------------------------------
+
+
+class Forecast(BaseModel):
+    """KAMO's non-`Actual` areagrid series, one row per vintage: a value is stored when it
+    differs from the latest stored one for its (area, series, target hour), so the table
+    holds every distinct forecast a target hour got, each with the poll slot that saw it.
+
+    Keyed area and series first so a series' history is contiguous and an hourly forecast
+    update appends to one leaf page per (area, series) instead of touching many.
+    """
+
+    area_id = IntegerField()
+    series = TextField()  # the label as KAMO sent it
+    target_ts = EpochField()  # UTC instant the label names (as hourly_load.ts)
+    issued_ts = EpochField()  # start of the poll slot that first saw this value
+    value_kw = DoubleField()
+
+    class Meta:
+        table_name = "forecast"
+        primary_key = CompositeKey("area_id", "series", "target_ts", "issued_ts")
+        without_rowid = True
+
+
+WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, Forecast)

@@ -70,6 +70,18 @@ def _v6_push_delivery(db: Database) -> None:
     db.create_tables([PushDelivery], safe=True)
 
 
+def _v9_forecast(db: Database) -> None:
+    """KAMO's forecast series, kept per vintage (collector.forecasts), and how many
+    vintages each run wrote. A fresh database has the column already (version 1)."""
+    from shared.models import Forecast
+
+    db.create_tables([Forecast], safe=True)
+    if "forecasts_stored" not in {c.name for c in db.get_columns("import_run")}:
+        db.execute_sql(
+            'ALTER TABLE "import_run" ADD COLUMN "forecasts_stored" INTEGER NOT NULL DEFAULT 0'
+        )
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
@@ -78,6 +90,8 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     4: _v4_epoch_bigint,
     5: _v5_request_ids,
     6: _v6_push_delivery,
+    # 7 and 8 land from other branches; until then this one runs as 7 (renumbered at merge).
+    7: _v9_forecast,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
