@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 import requests
@@ -72,7 +73,7 @@ def stored() -> dict[Key, list]:
 def assert_no_repeats(rows: dict[Key, list]) -> None:
     for key, vintages in rows.items():
         values = [v for _, v in vintages]
-        assert all(a != b for a, b in zip(values, values[1:])), (key, vintages)
+        assert all(a != b for a, b in pairwise(values)), (key, vintages)
 
 
 def test_vintages_are_stored_once_across_polls(sim, writer_db):
@@ -118,7 +119,7 @@ def test_dst_nights_keep_every_hour_once(sim, writer_db, first, repeated):
     assert rows == expected
     assert_no_repeats(rows)
     targets = sorted({k[2] for k in rows if k[:2] == (7, "Forecast")})
-    assert all(b - a == 3600 for a, b in zip(targets, targets[1:]))  # no hour lost or doubled
+    assert all(b - a == 3600 for a, b in pairwise(targets))  # no hour lost or doubled
     for ts in repeated:
         assert len(rows[(7, "Forecast", ts)]) >= 2  # forecast before, then revised nearer
 
