@@ -7,6 +7,7 @@ classes work on SQLite (the default) and PostgreSQL.
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     BooleanField,
@@ -113,7 +114,8 @@ class ImportRun(BaseModel):
     load_unchanged = IntegerField(default=0)
     readings_stored = IntegerField(default=0)
     substations_new = IntegerField(default=0)
-    forecasts_stored = IntegerField(default=0)  # forecast vintages written (schema 9)
+    # Forecast vintages written (schema 9); a DEFAULT in SQL too, for raw INSERTs.
+    forecasts_stored = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
     area_errors = TextField(default="{}")  # JSON {"7": "timeout", ...}
     warnings = TextField(default="[]")  # JSON list of strings
     message = TextField(null=True)
