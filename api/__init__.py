@@ -64,9 +64,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from api import metrics
-    from api.rest import export, load, openapi, status, substations
+    from api.rest import export, forecast, load, openapi, status, substations
 
-    for module in (status, load, substations, export, openapi):
+    for module in (status, load, substations, forecast, export, openapi):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(metrics.bp)
     from api import dashboard
