@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collector.forecast_scores import build_forecast_scores
 from collector.forecasts import AreaForecasts, store_forecasts
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
 from collector.rollup import build_completed_hours
@@ -183,6 +184,7 @@ def store_cycle(data: CycleData, now: int) -> Counters:
     counters.forecasts_stored = store_forecasts(data.slot_ts, data.forecasts)
     # Hours before this slot are complete: roll them up once, now (no-op within an hour).
     build_completed_hours(data.slot_ts)
+    build_forecast_scores(data.slot_ts)  # once a day; a no-op otherwise
     return counters
 
 

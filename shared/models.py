@@ -277,3 +277,30 @@ class Forecast(BaseModel):
 
 
 WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, Forecast)
+
+
+class ForecastScore(BaseModel):
+    """Forecast error summed per (area, series, UTC day of the target hour, lead hours).
+
+    Built by the collector once a UTC day is over and its actuals can no longer change
+    (KAMO's window reaches 12 hours back), so the API's accuracy reads a few thousand of
+    these rows a year instead of joining every vintage with its actual. Averages are sums
+    over counts; `rel_count` counts the hours whose actual was above 0 (MAPE's hours).
+    """
+
+    area_id = IntegerField()
+    series = TextField()
+    day_ts = EpochField()  # UTC midnight of the target hours' day
+    lead = SmallIntegerField()
+    count = IntegerField()
+    abs_sum = DoubleField()
+    rel_sum = DoubleField()
+    rel_count = IntegerField()
+
+    class Meta:
+        table_name = "forecast_score"
+        primary_key = CompositeKey("area_id", "series", "day_ts", "lead")
+        without_rowid = True
+
+
+WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, ForecastScore)

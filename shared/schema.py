@@ -71,11 +71,12 @@ def _v6_push_delivery(db: Database) -> None:
 
 
 def _v9_forecast(db: Database) -> None:
-    """KAMO's forecast series, kept per vintage (collector.forecasts), and how many
-    vintages each run wrote. A fresh database has the column already (version 1)."""
-    from shared.models import Forecast
+    """KAMO's forecast series, kept per vintage (collector.forecasts), their daily error
+    sums (collector.forecast_scores), and how many vintages each run wrote. A fresh
+    database has the column already (version 1 creates import_run from the model)."""
+    from shared.models import Forecast, ForecastScore
 
-    db.create_tables([Forecast], safe=True)
+    db.create_tables([Forecast, ForecastScore], safe=True)
     if "forecasts_stored" not in {c.name for c in db.get_columns("import_run")}:
         db.execute_sql(
             'ALTER TABLE "import_run" ADD COLUMN "forecasts_stored" INTEGER NOT NULL DEFAULT 0'

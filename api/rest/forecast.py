@@ -30,8 +30,10 @@ def forecast(area: str) -> Response:
     area_id, area_label = params.area(db, area)
     hours = params.integer("hours", DEFAULT_HOURS, 1, MAX_HOURS)
     days = params.integer("days", None, 1, MAX_ACCURACY_DAYS)
-    now = int(now_ts())
-    start = now - now % HOUR  # the current hour: its actual is still provisional
+    # Default: the current hour, whose actual is still provisional, and the hours after it.
+    start = params.instant("start")
+    start = int(now_ts()) if start is None else start
+    start -= start % HOUR
     latest = latest_forecast(db, area_id, start, hours)
     scored = accuracy(db, area_id, start - days * 86400 if days else None, MAX_LEAD_HOURS)
     series = []

@@ -148,13 +148,21 @@ PATHS: dict[str, Any] = {
                 "hours",
                 "query",
                 {"type": "integer", "minimum": 1, "maximum": FORECAST_MAX_HOURS},
-                f"Hours from the start of the current hour (default {FORECAST_DEFAULT_HOURS})",
+                f"Hours of forecast from `start` (default {FORECAST_DEFAULT_HOURS})",
+            ),
+            param(
+                "start",
+                "query",
+                START["schema"],
+                "First target hour (the hour holding it), ISO 8601; without an offset local "
+                "time in TZ (default: the current hour)",
             ),
             param(
                 "days",
                 "query",
                 {"type": "integer", "minimum": 1, "maximum": FORECAST_MAX_DAYS},
-                "Score only target hours of the last N days (default: everything stored)",
+                "Score only target hours from N days before `start` on (default: every "
+                "stored hour); the newest stored hour, still provisional, is never scored",
             ),
         ],
     ),

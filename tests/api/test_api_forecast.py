@@ -60,7 +60,7 @@ def test_later_the_forecast_has_run_out_but_accuracy_stays(client):
     series = {s["series"]: s for s in body["series"]}
     assert series["F"]["points"] == [] and series["F"]["issued"] is None
     assert series["F"]["accuracy"][0]["count"] == 3
-    with at(30 * H):  # a window of one day ending now holds none of the targets
+    with at(60 * H):  # one whole UTC day before the day before: none of the targets
         assert client.get(f"/api/forecast/{AREA}?days=1").get_json()["series"] == []
 
 
@@ -85,3 +85,12 @@ def test_bad_parameters_are_400(client, query, parameter):
 def test_unknown_area_is_404(client):
     response = client.get("/api/forecast/9")
     assert response.status_code == 404 and response.get_json()["parameter"] == "area_id"
+
+
+def test_start_picks_the_hours(client):
+    start = datetime.fromtimestamp(T0 + H, UTC).isoformat().replace("+00:00", "Z")
+    with at(30 * H):
+        body = client.get(f"/api/forecast/{AREA}?start={start}&hours=1").get_json()
+    points = {s["series"]: s["points"] for s in body["series"]}
+    assert [p["value_kw"] for p in points["F"]] == [2100.0] and points["G"] == []
+    assert client.get(f"/api/forecast/{AREA}?start=2026-13-01").status_code == 400
