@@ -94,3 +94,18 @@ def test_start_picks_the_hours(client):
     points = {s["series"]: s["points"] for s in body["series"]}
     assert [p["value_kw"] for p in points["F"]] == [2100.0] and points["G"] == []
     assert client.get(f"/api/forecast/{AREA}?start=2026-13-01").status_code == 400
+
+
+def test_both_autumn_one_oclock_hours_have_their_forecast(dst_client):
+    """The collector's DST database (api_support.AUTUMN_RUNS): four hours from local
+    midnight on 2026-11-01 are 0:00 CDT, 1:00 CDT, 1:00 CST and 2:00 CST."""
+    response = dst_client.get("/api/forecast/20?start=2026-11-01T00:00:00-05:00&hours=4")
+    assert response.status_code == 200
+    series = {s["series"]: s for s in response.get_json()["series"]}
+    stamps = [p["timestamp"] for p in series["Forecast"]["points"]]
+    assert stamps == [
+        "2026-11-01T00:00:00-05:00",
+        "2026-11-01T01:00:00-05:00",
+        "2026-11-01T01:00:00-06:00",
+        "2026-11-01T02:00:00-06:00",
+    ]
