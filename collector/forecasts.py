@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from peewee import fn
-
 from collector.parse import MAX_AREA_LOAD_KW, LoadPoint, ParseError, _number
 from shared.models import Forecast
 from shared.timeutil import ResolvedLabel
@@ -174,8 +172,3 @@ def _latest_vintages(
         elif issued == slot_ts:
             in_slot[key] = kw
     return before, in_slot
-
-
-def forecast_rows() -> int:
-    """How many vintages are stored (for tests and the benchmark)."""
-    return Forecast.select(fn.COUNT(Forecast.area_id)).scalar() or 0
