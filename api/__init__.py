@@ -85,9 +85,9 @@ def effective_settings(settings: Settings, config: Any) -> Settings:
 
 def _register_blueprints(app: Flask) -> None:
     from api import metrics
-    from api.rest import export, load, openapi, status, substations, tasks
+    from api.rest import export, forecast, load, openapi, status, substations, tasks
 
-    for module in (status, load, substations, export, tasks, openapi):
+    for module in (status, load, substations, forecast, export, tasks, openapi):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(metrics.bp)
     from api import dashboard

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from peewee import Database
 
 from collector.client import Deadline, Fetched, FetchError, Interrupted, KamoClient
+from collector.forecasts import parse_forecasts
 from collector.ingest import Counters, CycleData, store_cycle, stored_areas
 from collector.outage import UnwrittenRun, WriteFailed, is_write_error, write_error_cause
 from collector.parse import (
@@ -245,6 +246,11 @@ class Cycle:
                 errors[str(area.id)] = str(exc)
                 continue
             data.loads[area.id] = grid.points
+            # A bad forecast series fails only itself: it comes back as a warning.
+            forecasts, forecast_warnings = parse_forecasts(grid.lines, grid.hours, area.id)
+            if forecasts:
+                data.forecasts[area.id] = forecasts
+            warnings.extend(forecast_warnings)
             if rows:
                 data.substations[area.id] = rows
             warnings.extend(grid.warnings + row_warnings)
@@ -263,6 +269,8 @@ def format_cycle_line(
         f"load +{c.load_new} new {c.load_revised} revised {c.load_unchanged} same",
         f"readings +{c.readings_stored}",
     ]
+    if c.forecasts_stored:
+        parts.append(f"forecasts +{c.forecasts_stored}")
     if next_slot is not None:
         parts.append(f"next {clock_label(next_slot, zone)}")
     if result.area_errors:

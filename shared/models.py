@@ -114,6 +114,8 @@ class ImportRun(BaseModel):
     load_unchanged = IntegerField(default=0)
     readings_stored = IntegerField(default=0)
     substations_new = IntegerField(default=0)
+    # Forecast vintages written (schema 9); a DEFAULT in SQL too, for raw INSERTs.
+    forecasts_stored = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
     area_errors = TextField(default="{}")  # JSON {"7": "timeout", ...}
     warnings = TextField(default="[]")  # JSON list of strings
     message = TextField(null=True)
@@ -320,3 +322,57 @@ class CollectorState(BaseModel):
 
 
 SCALE_OUT_MODELS = [ImportRequest, CollectorState]
+
+
+# --- forecasts (schema version 9) --------------------------------------------------------
+
+
+class Forecast(BaseModel):
+    """KAMO's non-`Actual` areagrid series, one row per vintage: a value is stored when it
+    differs from the latest stored one for its (area, series, target hour), so the table
+    holds every distinct forecast a target hour got, each with the poll slot that saw it.
+
+    Keyed area and series first so a series' history is contiguous and an hourly forecast
+    update appends to one leaf page per (area, series) instead of touching many.
+    """
+
+    area_id = IntegerField()
+    series = TextField()  # the label as KAMO sent it
+    target_ts = EpochField()  # UTC instant the label names (as hourly_load.ts)
+    issued_ts = EpochField()  # start of the poll slot that first saw this value
+    value_kw = DoubleField()
+
+    class Meta:
+        table_name = "forecast"
+        primary_key = CompositeKey("area_id", "series", "target_ts", "issued_ts")
+        without_rowid = True
+
+
+WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, Forecast)
+
+
+class ForecastScore(BaseModel):
+    """Forecast error summed per (area, series, UTC day of the target hour, lead hours).
+
+    Built by the collector once a UTC day is over and its actuals can no longer change
+    (KAMO's window reaches 12 hours back), so the API's accuracy reads a few thousand of
+    these rows a year instead of joining every vintage with its actual. Averages are sums
+    over counts; `rel_count` counts the hours whose actual was above 0 (MAPE's hours).
+    """
+
+    area_id = IntegerField()
+    series = TextField()
+    day_ts = EpochField()  # UTC midnight of the target hours' day
+    lead = SmallIntegerField()
+    count = IntegerField()
+    abs_sum = DoubleField()
+    rel_sum = DoubleField()
+    rel_count = IntegerField()
+
+    class Meta:
+        table_name = "forecast_score"
+        primary_key = CompositeKey("area_id", "series", "day_ts", "lead")
+        without_rowid = True
+
+
+WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, ForecastScore)

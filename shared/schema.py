@@ -91,6 +91,19 @@ def _v8_scale_out(db: Database) -> None:
     db.create_tables(SCALE_OUT_MODELS, safe=True)
 
 
+def _v9_forecast(db: Database) -> None:
+    """KAMO's forecast series, kept per vintage (collector.forecasts), their daily error
+    sums (collector.forecast_scores), and how many vintages each run wrote. A fresh
+    database has the column already (version 1 creates import_run from the model)."""
+    from shared.models import Forecast, ForecastScore
+
+    db.create_tables([Forecast, ForecastScore], safe=True)
+    if "forecasts_stored" not in {c.name for c in db.get_columns("import_run")}:
+        db.execute_sql(
+            'ALTER TABLE "import_run" ADD COLUMN "forecasts_stored" INTEGER NOT NULL DEFAULT 0'
+        )
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
@@ -101,6 +114,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     6: _v6_push_delivery,
     7: _v7_collector_tasks,
     8: _v8_scale_out,
+    9: _v9_forecast,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -52,6 +52,7 @@ RUN = _obj(
         "load_unchanged": INT,
         "readings_stored": INT,
         "substations_new": INT,
+        "forecasts_stored": INT,
         "area_errors": _t("object", additionalProperties=STR),
         "warnings": _arr(STR),
         "message": STR_N,
@@ -227,6 +228,33 @@ SCHEMAS: dict[str, Any] = {
             "end": TIME,
             "resolution": STR,
             "substations": _arr(_obj({"id": INT, "name": STR_N, "points": _arr(BUCKET_OR_RAW)})),
+        }
+    ),
+    "Forecast": _obj(
+        {
+            **AREA_HEAD,
+            "start": TIME,
+            "hours": INT,
+            "accuracy_days": INT_N,
+            "series": _arr(
+                _obj(
+                    {
+                        "series": STR,
+                        "issued": TIME_N,
+                        "points": _arr(_obj({"timestamp": TIME, "value_kw": NUM, "issued": TIME})),
+                        "accuracy": _arr(
+                            _obj(
+                                {
+                                    "lead_hours": INT,
+                                    "count": INT,
+                                    "mae_kw": NUM,
+                                    "mape_percent": NUM_N,
+                                }
+                            )
+                        ),
+                    }
+                )
+            ),
         }
     ),
     "Imports": _obj({"runs": _arr(RUN), "next_before_id": INT_N}),
