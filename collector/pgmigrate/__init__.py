@@ -185,6 +185,10 @@ def migrate_to(
             return 1
         cursor.execute(f"DROP TABLE {PROGRESS_TABLE}")
         target.commit()
+        # Planner statistics now, not whenever autovacuum gets round to the new rows: until
+        # then the API's first queries on a big table may pick poor plans.
+        target.autocommit = True
+        cursor.execute("ANALYZE")
         readings = totals.get("substation_reading", 0)
         seconds = time.monotonic() - began
         print(
