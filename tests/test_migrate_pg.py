@@ -46,8 +46,10 @@ def source(two_days: Path, tmp_path: Path) -> Path:
     return path
 
 
-def _rows(url_or_path: str | Path, table: str) -> list[tuple]:
-    sql = f"SELECT * FROM {table} ORDER BY {TABLE_KEYS[table]}"
+def _rows(url_or_path: str | Path, table: str, columns: list[str]) -> list[tuple]:
+    """Rows by name (PostgreSQL keeps the readings' columns in another order)."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f"SELECT {names} FROM {table} ORDER BY {TABLE_KEYS[table]}"
     if isinstance(url_or_path, Path):
         conn = sqlite3.connect(url_or_path)
         try:
@@ -62,9 +64,18 @@ def _rows(url_or_path: str | Path, table: str) -> list[tuple]:
     return [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in rows]
 
 
+def _columns(path: Path, table: str) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    finally:
+        conn.close()
+
+
 def _assert_same(path: Path, url: str) -> None:
     for table in TABLE_KEYS:
-        assert _rows(url, table) == _rows(path, table), table
+        columns = _columns(path, table)
+        assert _rows(url, table, columns) == _rows(path, table, columns), table
 
 
 def _tables(url: str) -> set[str]:
@@ -100,12 +111,12 @@ def test_copies_verifies_and_prints_checksums(source: Path, pg_database: str) ->
 
 def test_refuses_a_target_with_data(source: Path, pg_database: str) -> None:
     assert migrate(source, pg_database).returncode == 0
-    before = _rows(pg_database, "import_run")
+    before = _rows(pg_database, "import_run", _columns(source, "import_run"))
     again = migrate(source, pg_database)
     assert again.returncode == 2, again.stdout + again.stderr
     assert "the target database is not empty" in again.stderr
     assert "substation_reading 78,336" in again.stderr
-    assert _rows(pg_database, "import_run") == before
+    assert _rows(pg_database, "import_run", _columns(source, "import_run")) == before
 
 
 def test_refuses_any_other_tables_with_rows(source: Path, pg_database: str) -> None:
