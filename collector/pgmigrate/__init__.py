@@ -175,6 +175,12 @@ def migrate_to(
         for table in tables:
             advance_sequences(cursor, table)
         target.commit()
+        # Planner statistics before verification reads the target a key range at a time:
+        # without them PostgreSQL guesses a third of the table per range and scans all of it
+        # for every batch. They also serve the API's first queries.
+        target.autocommit = True
+        cursor.execute("ANALYZE")
+        target.autocommit = False
         bar = Bar("verify", total)
         results = [verify_table(source, target, t, batch, bar.advance) for t in tables]
         bar.close()
@@ -185,10 +191,6 @@ def migrate_to(
             return 1
         cursor.execute(f"DROP TABLE {PROGRESS_TABLE}")
         target.commit()
-        # Planner statistics now, not whenever autovacuum gets round to the new rows: until
-        # then the API's first queries on a big table may pick poor plans.
-        target.autocommit = True
-        cursor.execute("ANALYZE")
         readings = totals.get("substation_reading", 0)
         seconds = time.monotonic() - began
         print(
