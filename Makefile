@@ -28,9 +28,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-## make bench: benchmark figures, one table
+## make bench: benchmark figures, one table (make bench BENCH_ARGS="--only pg": one section)
 bench: $(STAMP)
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 ## make reliability: every reliability case in its long form (about an hour), one table
 reliability: $(STAMP)

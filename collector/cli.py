@@ -1,10 +1,11 @@
-"""Command line: `python -m collector [once | healthcheck] [--version]`."""
+"""Command line: `python -m collector [once | healthcheck | migrate --to URL] [--version]`."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -147,6 +148,25 @@ def _checkpoint(db) -> None:
             log.debug("final checkpoint skipped: %s", exc)
 
 
+def run_migrate(settings: Settings, target: str, batch: int, stop_after: int | None) -> int:
+    """`migrate --to URL`; 2 when the target is not empty (or not PostgreSQL), 1 on failure."""
+    import psycopg2
+
+    from collector.pgmigrate import Refused, migrate_to
+
+    try:
+        return migrate_to(settings.database_url, target, batch, stop_after)
+    except Refused as exc:
+        print(f"{PROGRAM} migrate: refused: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        print(f"\n{PROGRAM} migrate: interrupted; run it again to resume", file=sys.stderr)
+        return 130
+    except (OSError, PeeweeException, sqlite3.Error, psycopg2.Error) as exc:
+        print(f"{PROGRAM} migrate: failed: {exc}; run it again to resume", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m collector",
@@ -160,13 +180,28 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="daemon",
-        choices=["daemon", "once", "healthcheck", "test-email", "test-notify"],
+        choices=["daemon", "once", "healthcheck", "test-email", "test-notify", "migrate"],
         help="daemon (default): poll on every slot; once: one manual cycle now; "
         "healthcheck: exit 0 while the daemon's heartbeat is fresh; "
         "test-email: send a test alert and print the SMTP server's answer; "
-        "test-notify: a test to every channel (email, NOTIFY_URLS, MQTT), one line each",
+        "test-notify: a test to every channel (email, NOTIFY_URLS, MQTT), one line each; "
+        "migrate --to postgresql://...: copy the SQLite database (DATABASE_URL, may be live) "
+        "into an empty PostgreSQL database, verified; a rerun resumes an interrupted copy",
     )
+    parser.add_argument("--to", metavar="URL", help="migrate: the empty PostgreSQL database")
+    parser.add_argument(
+        "--batch", type=int, default=5000, help="migrate: rows per batch (default 5000)"
+    )
+    # Tests: end the migration as if interrupted after this many committed batches.
+    parser.add_argument("--stop-after-batches", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.command == "migrate":
+        if not args.to:
+            parser.error("migrate needs --to postgresql://USER@HOST/DATABASE")
+        if args.batch < 1:
+            parser.error("--batch must be 1 or more")
+    elif args.to:
+        parser.error("--to belongs to the migrate command")
     settings = settings_or_exit(PROGRAM, load_collector_settings)
     if args.command == "healthcheck":
         return healthcheck(settings)
@@ -174,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         return test_email(settings)
     if args.command == "test-notify":
         return test_notify(settings)
+    if args.command == "migrate":
+        return run_migrate(settings, args.to, args.batch, args.stop_after_batches)
     setup_logging(settings)
     try:
         return run_writer(settings, args.command)

@@ -1,7 +1,11 @@
-"""`make bench`: run every benchmark section and print one table of figures."""
+"""`make bench`: run every benchmark section and print one table of figures.
+
+python scripts/bench.py [--only pg]   (sections whose script name contains the word)
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sqlite3
 import subprocess
@@ -10,7 +14,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Each section prints a JSON list of [figure, value, target] rows on its last line.
-SECTIONS = ["bench_collector.py", "bench_forecast.py", "bench_api.py", "bench_dashboard.py"]
+SECTIONS = [
+    "bench_collector.py",
+    "bench_forecast.py",
+    "bench_api.py",
+    "bench_dashboard.py",
+    "bench_pg.py",
+]
 BENCH_DB = HERE.parent / "data" / "bench.db"  # one year at 5 minutes, made once (~4 min)
 
 
@@ -50,8 +60,12 @@ def run_section(script: str) -> list[list[str]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="run the sections whose script name contains this")
+    args = parser.parse_args()
+    sections = [s for s in SECTIONS if args.only is None or args.only in s]
     ensure_bench_db()
-    rows = [row for script in SECTIONS for row in run_section(script)]
+    rows = [row for script in sections for row in run_section(script)]
     widths = [max(len(str(r[i])) for r in rows + [["figure", "value", "target"]]) for i in range(3)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(line.format("figure", "value", "target"))

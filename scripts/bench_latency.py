@@ -13,13 +13,16 @@ from pathlib import Path
 
 
 def measure_urls(
-    db_path: Path, cases: Iterable[tuple[str, str, float | None]], repeat: int
+    db_path: Path,
+    cases: Iterable[tuple[str, str, float | None]],
+    repeat: int,
+    database_url: str | None = None,
 ) -> list[dict]:
+    """`database_url` (PostgreSQL) instead of the SQLite file at `db_path` when given."""
     from api import create_app
 
-    app = create_app(
-        {"DATABASE_URL": f"sqlite:///{db_path.resolve()}", "DATA_DIR": str(db_path.parent)}
-    )
+    url = database_url or f"sqlite:///{db_path.resolve()}"
+    app = create_app({"DATABASE_URL": url, "DATA_DIR": str(db_path.parent)})
     client = app.test_client()
     results = []
     for label, url, target in cases:

@@ -104,6 +104,44 @@ def _v9_forecast(db: Database) -> None:
         )
 
 
+READING_COLUMNS_PG = (
+    # Widest first, so no byte pads the row: 8+8+8 (+ pf_exact, NULL when pf_centi holds pf)
+    # +4+2+1+1 = 32 bytes of data after the 24-byte tuple header, where the model's order
+    # (ts, substation_id, kw, ...) needs 36, padded to 40.
+    ('"ts"', "BIGINT NOT NULL"),
+    ('"kw"', "DOUBLE PRECISION NOT NULL"),
+    ('"kvar"', "DOUBLE PRECISION NOT NULL"),
+    ('"pf_exact"', "DOUBLE PRECISION"),
+    ('"substation_id"', "INTEGER NOT NULL"),
+    ('"pf_centi"', "SMALLINT"),
+    ('"quality"', "BOOLEAN NOT NULL"),
+    ('"quality_now"', "BOOLEAN NOT NULL"),
+)
+
+
+def _v10_pg_reading_layout(db: Database) -> None:
+    """PostgreSQL only: the readings table rewritten with its columns in alignment order,
+    and its primary key packed full (fillfactor 100: keys only ever append at the right
+    end, so the default 90 leaves a tenth of every leaf page empty for nothing). From about
+    100 to about 88 bytes per reading, table plus index; values stay exactly as stored.
+    SQLite packs rows without alignment, so there is nothing to change there."""
+    if isinstance(db, SqliteDatabase):
+        return
+    names = ", ".join(name for name, _ in READING_COLUMNS_PG)
+    columns = ", ".join(f"{name} {kind}" for name, kind in READING_COLUMNS_PG)
+    db.execute_sql(f'CREATE TABLE "substation_reading_v10" ({columns})')
+    db.execute_sql(
+        f'INSERT INTO "substation_reading_v10" ({names}) SELECT {names} '
+        'FROM "substation_reading" ORDER BY "ts", "substation_id"'
+    )
+    db.execute_sql('DROP TABLE "substation_reading"')
+    db.execute_sql('ALTER TABLE "substation_reading_v10" RENAME TO "substation_reading"')
+    db.execute_sql(
+        'ALTER TABLE "substation_reading" ADD CONSTRAINT "substation_reading_pkey" '
+        'PRIMARY KEY ("ts", "substation_id") WITH (fillfactor = 100)'
+    )
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
@@ -115,6 +153,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     7: _v7_collector_tasks,
     8: _v8_scale_out,
     9: _v9_forecast,
+    10: _v10_pg_reading_layout,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -147,7 +186,7 @@ def migrate(db: Database) -> list[int]:
             raise SchemaTooNew(
                 f"database schema is version {found}, this program knows up to {SCHEMA_VERSION}"
             )
-        for version in range(found + 1, SCHEMA_VERSION + 1):
+        for version in sorted(v for v in MIGRATIONS if v > found):
             MIGRATIONS[version](db)
             SchemaVersion.create(version=version, applied_at=time.time())
             applied.append(version)

@@ -16,6 +16,7 @@ from collector.ingest import CycleData, store_cycle
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
 from collector.rollup import build_completed_hours
 from collector.runs import finish_run, start_run
+from shared.backend import insert_rows, table_bytes
 from shared.models import pf_to_columns
 
 SLOT = 300
@@ -81,33 +82,29 @@ def bulk_week(db: Database, subs, first_slot: int, slots: int, rnd: random.Rando
     """
     poll(db, first_slot, subs, rnd)  # creates the substations through the real code
     ids = dict(db.execute_sql("SELECT name, id FROM substation").fetchall())
-    sql = (
-        "INSERT INTO substation_reading (ts, substation_id, kw, kvar, pf_centi, pf_exact, "
-        "quality, quality_now) VALUES (?, ?, ?, ?, ?, ?, 0, 0)"
-    )
+    columns = ("ts", "substation_id", "kw", "kvar", "pf_centi", "pf_exact", "quality")
+    columns += ("quality_now",)
     for i in range(1, slots):
         ts = first_slot + i * SLOT
         rows = [
-            (ts, ids[r.name], r.kw, r.kvar, *pf_to_columns(r.pf))
+            (ts, ids[r.name], r.kw, r.kvar, *pf_to_columns(r.pf), False, False)
             for area_rows in readings(subs, rnd).values()
             for r in area_rows
         ]
         with db.atomic():
-            db.cursor().executemany(sql, rows)
+            insert_rows(db, "substation_reading", columns, rows)
     with db.atomic():  # the rollup a week-old collector would have built hour by hour
         while build_completed_hours(first_slot + slots * SLOT):
             pass
 
 
 def wal_frames(db: Database) -> int:
-    """Frames in the WAL now; a PASSIVE checkpoint copies them so the next write restarts it."""
+    """SQLite: frames in the WAL now; a PASSIVE checkpoint copies them so the next write
+    restarts it (scripts/bench_collector.py; shared.backend.WalMeter covers both backends)."""
     busy, log_frames, _done = db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     return log_frames
 
 
 def readings_bytes(db: Database) -> int:
-    """Bytes on disk of the readings table and all its indexes (dbstat)."""
-    return db.execute_sql(
-        "SELECT sum(pgsize) FROM dbstat WHERE name = 'substation_reading' "
-        "OR name IN (SELECT name FROM sqlite_master WHERE tbl_name = 'substation_reading')"
-    ).fetchone()[0]
+    """Bytes on disk of the readings table and all its indexes."""
+    return table_bytes(db, "substation_reading")

@@ -121,6 +121,7 @@ def import_postgres(candidate: Path, url: str, info: DbInfo, force: bool) -> dic
                         f"coalesce(max({qident(col)}), 0) + 1, false) FROM {qident(table)}",
                         (table, col),
                     )
+        pg.execute_sql("ANALYZE")  # statistics for the API's first queries on the new rows
     finally:
         src.close()
         pg.close()
