@@ -113,6 +113,10 @@ def _compare(urls: list[str], sqlite: FlaskClient, pg: FlaskClient) -> None:
         expected = _answer(sqlite, url)
         assert expected[0] in (200, 400, 404), (url, expected)
         got = _answer(pg, url)
+        if url.startswith("/api/backups"):
+            # Backups are files of the SQLite database; on PostgreSQL they are pg_dump's job.
+            assert got[0] == 200 and got[3]["supported"] is False, (url, got)
+            continue
         if not _same(got, expected):
             differences.append(f"{url}\n    {_difference(expected, got)}")
     assert not differences, f"{len(differences)} of {len(urls)} differ:\n" + "\n".join(differences)
