@@ -24,6 +24,8 @@ from collector.cycle import Cycle, format_cycle_line
 from collector.loop import SlotLoop
 from collector.mqtt import MqttPublisher
 from collector.outage import PendingRuns, WriteFailed, write_error_cause
+from collector.peak_notify import PeakNotifier
+from collector.peak_watch import PeakWatcher
 from shared.config import Settings
 from shared.heartbeat import WRITE_EVERY, problems, run_deadline, write_heartbeat
 from shared.timeutil import iso, now_ts, slot_start
@@ -58,6 +60,8 @@ class Daemon:
             settings, watch=self._stuck, unwritten=lambda: self.outage.snapshot()
         )
         self.outage = PendingRuns()
+        self.peak_watcher = PeakWatcher(settings, cycle.db)
+        self.peak_notifier = PeakNotifier(settings, targets=lambda: self.alerter.push.targets)
         self._beat_lock = threading.Lock()
         self._alert_lock = threading.Lock()
         self._beat_failed = False
@@ -186,6 +190,7 @@ class Daemon:
     def _finished(self, changes: dict[str, Any], status: str) -> None:
         now = now_ts()
         self.beat(**changes, since=now, last_status=status, last_finished_at=now)
+        self.check_peak_watch()
         self.check_alerts()
         self.publish_state()
 
@@ -216,6 +221,17 @@ class Daemon:
             log.error("alert check failed (%s); collection goes on", write_error_cause(exc))
         finally:
             self._alert_lock.release()
+
+    def check_peak_watch(self) -> None:
+        """Peak watch after each cycle (collector.peak_watch); like alerting, it never
+        stops collection. Messages go out after the write, outside its transaction."""
+        try:
+            with self._alert_lock:
+                with self.cycle.db.atomic():
+                    self.peak_watcher.evaluate(now_ts())
+                self.peak_notifier.deliver()
+        except Exception as exc:
+            log.error("peak watch failed (%s); collection goes on", write_error_cause(exc))
 
     def publish_state(self) -> None:
         """Hand the state to the MQTT publisher's thread: returns at once, never raises."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collector.estimate_calib import update_load_estimates
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
 from collector.rollup import build_completed_hours
 from shared.models import (
@@ -179,6 +180,8 @@ def store_cycle(data: CycleData, now: int) -> Counters:
     store_readings(data.slot_ts, data.substations, now, counters)
     # Hours before this slot are complete: roll them up once, now (no-op within an hour).
     build_completed_hours(data.slot_ts)
+    # The same hours calibrate the real-time estimate (shared.estimate).
+    update_load_estimates(data.slot_ts)
     return counters
 
 

@@ -82,6 +82,9 @@ class Settings:
     mqtt_prefix: str = "kamo"
     mqtt_discovery: bool = True
     mqtt_discovery_prefix: str = "homeassistant"
+    peak_watch_areas: tuple[int, ...] = (20,)  # KAMO's system load always, then the listed
+    peak_watch_hours: int = 3
+    peak_watch_percent: float = 97.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -210,6 +213,21 @@ def _check_topic(name: str, value: str) -> str:
     return value
 
 
+def _peak_watch_areas(value: str | None) -> tuple[int, ...]:
+    """Area 20 (KAMO's system load) is always watched; PEAK_WATCH_AREAS adds to it."""
+    found = [20]
+    for part in (p.strip() for p in (value or "").split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 20:
+            raise ConfigError(
+                "PEAK_WATCH_AREAS", f"{part[:20]!r} is not an area id 1-20 (use e.g. 3,7,18)"
+            )
+        if int(part) not in found:
+            found.append(int(part))
+    return tuple(found)
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
@@ -277,6 +295,9 @@ def load_settings(
         mqtt_discovery_prefix=_check_topic(
             "MQTT_DISCOVERY_PREFIX", r.text("MQTT_DISCOVERY_PREFIX", "homeassistant")
         ),
+        peak_watch_areas=_peak_watch_areas(r.values.get("PEAK_WATCH_AREAS")),
+        peak_watch_hours=r.integer("PEAK_WATCH_HOURS", 3, 0, 24),
+        peak_watch_percent=r.number("PEAK_WATCH_PERCENT", 97.0, 50.0, 100.0),
     )
 
 

@@ -70,6 +70,13 @@ def _v6_push_delivery(db: Database) -> None:
     db.create_tables([PushDelivery], safe=True)
 
 
+def _v10_peak_watch(db: Database) -> None:
+    """The real-time estimate's hourly calibration and the peak watch history."""
+    from shared.models import PEAK_MODELS
+
+    db.create_tables(PEAK_MODELS, safe=True)
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
@@ -78,6 +85,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     4: _v4_epoch_bigint,
     5: _v5_request_ids,
     6: _v6_push_delivery,
+    7: _v10_peak_watch,  # written as version 10; the lead renumbers at merge
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
