@@ -112,9 +112,9 @@ def area_estimate(db: Database, area_id: int, now: float, stale_seconds: int) ->
     members = AGGREGATE_MEMBERS.get(area_id)
     if members is None:
         found = member_estimate(db, area_id, now, stale_seconds)
-        return {**found, "members": None, "stand_ins": []}
+        return {**found, "members": None, "stand_ins": [], "missing": []}
     parts = [member_estimate(db, m, now, stale_seconds) for m in members]
-    total, raw, stand_ins = 0.0, 0.0, []
+    total, raw, stand_ins, missing = 0.0, 0.0, [], []
     for part in parts:
         if part["estimate_kw"] is not None:
             total += part["estimate_kw"]
@@ -122,16 +122,13 @@ def area_estimate(db: Database, area_id: int, now: float, stale_seconds: int) ->
             continue
         newest = newest_actual(db, part["area_id"])
         if newest is None:
-            total = None
-            break
+            missing.append(part["area_id"])
+            continue
         total += newest[1]
         stand_ins.append(part["area_id"])
     snapshots = [p["snapshot_ts"] for p in parts if p["snapshot_ts"] is not None]
-    if total is None or not snapshots:
-        status, estimate = "no estimate", None
-    else:
-        estimate = round(total, 1)
-        status = "partial" if stand_ins else "ok"
+    estimate = round(total, 1) if snapshots and not missing else None
+    status = "no estimate" if estimate is None else "partial" if stand_ins else "ok"
     stale = any(p["stale"] for p in parts)
     if stale and status == "ok":
         status = "stale"
@@ -146,6 +143,7 @@ def area_estimate(db: Database, area_id: int, now: float, stale_seconds: int) ->
         "status": status,
         "members": parts,
         "stand_ins": stand_ins,
+        "missing": missing,
     }
 
 
