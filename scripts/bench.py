@@ -9,7 +9,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Each section prints a JSON list of [figure, value, target] rows on its last line.
-SECTIONS = ["bench_collector.py", "bench_api.py", "bench_dashboard.py"]
+SECTIONS = ["bench_collector.py", "bench_api.py", "bench_dashboard.py", "bench_estimate.py"]
 BENCH_DB = HERE.parent / "data" / "bench.db"  # one year at 5 minutes, made once (~4 min)
 
 

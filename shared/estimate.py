@@ -21,7 +21,7 @@ AGGREGATE_MEMBERS: dict[int, tuple[int, ...]] = {
 }
 MEMBER_IDS = tuple(range(1, 18))
 CALIBRATION_HOURS = 24  # the ratio is the median over this many recent complete hours
-SNAPSHOT_LOOKBACK = 6 * 3600  # an area's newest snapshot is looked for this far back
+SNAPSHOT_LOOKBACK = 6 * 3600  # an area's snapshot is looked for this far before the newest
 ERROR_HISTORY_DAYS = 365  # error figures cover at most this much history
 HOUR = 3600
 
@@ -53,10 +53,17 @@ def latest_snapshot(db: Database, area_id: int, now: float) -> tuple[int, float,
     if not ids:
         return None
     p = db.param
+    # Looked for back from the newest stored snapshot, so a collector that stopped hours
+    # ago still gives its last estimate (marked stale) at the cost of a short range scan.
+    newest = db.execute_sql(
+        f"SELECT MAX(ts) FROM substation_reading WHERE ts <= {p}", (int(now),)
+    ).fetchone()[0]
+    if newest is None:
+        return None
     row = db.execute_sql(
         f"SELECT ts, SUM(kw), COUNT(*) FROM substation_reading WHERE ts >= {p} AND ts <= {p} "
         f"AND substation_id IN ({_marks(db, len(ids))}) GROUP BY ts ORDER BY ts DESC LIMIT 1",
-        (int(now) - SNAPSHOT_LOOKBACK, int(now), *ids),
+        (int(newest) - SNAPSHOT_LOOKBACK, int(newest), *ids),
     ).fetchone()
     return (int(row[0]), float(row[1]), int(row[2])) if row else None
 
