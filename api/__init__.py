@@ -31,7 +31,8 @@ SECURITY_HEADERS = {
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
+    # Templates and static files belong to the dashboard blueprint (api/dashboard/).
+    app = Flask(__name__, static_folder=None, template_folder=None)
     settings = load_settings()
     app.config.from_mapping(
         DATABASE_URL=settings.database_url,
@@ -62,11 +63,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from api import metrics, openapi, routes_export, routes_load, routes_status, routes_substations
+    from api import metrics
+    from api.rest import export, load, openapi, status, substations
 
-    for module in (routes_status, routes_load, routes_substations, routes_export, openapi):
+    for module in (status, load, substations, export, openapi):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(metrics.bp)
     from api import dashboard
 
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(dashboard.assets)

@@ -13,7 +13,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.routes_substations import RESOLUTIONS
+from api.rest.substations import RESOLUTIONS
 from shared.timeutil import HOUR, is_date_only, next_local_midnight, parse_query_time
 
 SPAN_UNITS = {"hours": HOUR, "days": 86400}

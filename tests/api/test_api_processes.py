@@ -39,7 +39,7 @@ def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 20) -> requests
         assert proc.poll() is None, "process exited early"
         try:
             return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer in {timeout} s")
 

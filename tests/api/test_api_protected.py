@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from api_support import API_KEY, make_app
 
-from api.export import safe_cell
+from api.writers import safe_cell
 
 KEY = {"X-API-Key": API_KEY}
 PROTECTED = [

@@ -194,7 +194,7 @@ class Gunicorn:
             try:
                 requests.get(f"{self.base}/api/health", timeout=2)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         raise AssertionError(f"gunicorn did not answer in {timeout} s")
 

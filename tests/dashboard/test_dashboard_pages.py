@@ -290,9 +290,9 @@ def test_imports_keyset_pages(
     history_client: FlaskClient, history_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Three runs a page: following "Older" walks every run once; "Newer" goes back."""
-    import api.dashboard
+    import api.dashboard.imports
 
-    monkeypatch.setattr(api.dashboard, "RUNS_PAGE", 3)
+    monkeypatch.setattr(api.dashboard.imports, "RUNS_PAGE", 3)
     with read_db(history_dir) as db:
         ids = [i for (i,) in db.execute("SELECT id FROM import_run ORDER BY id DESC")]
     seen: list[int] = []

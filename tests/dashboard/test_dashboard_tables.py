@@ -64,7 +64,7 @@ def test_overview_lists_every_table_with_counts(
 
 
 def test_big_tables_sort_only_on_keys_and_indexes(history_client: FlaskClient) -> None:
-    import api.dashboard_tables as tables
+    import api.dashboard.tables as tables
     from api.dbconn import get_db
 
     app = history_client.application
@@ -142,7 +142,7 @@ def test_csv_is_the_shown_page(generated_client: FlaskClient, generated_dir: Pat
 def test_counts_of_big_tables_are_kept_or_estimated(
     generated_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import api.dashboard_tables as tables
+    import api.dashboard.tables as tables
 
     monkeypatch.setattr(tables, "COUNT_CAP", 500)
     text = text_of(make_app(generated_dir).test_client().get("/tables").get_data(as_text=True))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api import charts
+from api.dashboard import charts
 from shared.timeutil import local_hour_marks, local_text, zone_names
 
 CT = ZoneInfo("America/Chicago")
@@ -115,7 +115,7 @@ def test_lone_points_are_marked() -> None:
 
 
 def test_formats() -> None:
-    from api import dashboard_format as f
+    from api.dashboard import formatting as f
 
     assert f.num(4212.0) == "4,212" and f.num(2724.4) == "2,724.4" and f.num(None) == "—"
     assert f.num(-1416.0) == "-1,416" and f.num(0.5) == "0.5"

@@ -1,5 +1,5 @@
-"""The data inspector: an area's load (chart, table, 24 h figures, substations) and one
-substation's history. Reads through the API's load and substation queries.
+"""The data inspector (`/inspector`): an area's load (chart, table, 24 h figures, substations)
+and one substation's history. Reads through the API's load and substation queries.
 
 A range is a span back from the end of the current hour. When an area (or substation) has
 no data at all in that span but older data exists, the span ends at its newest data
@@ -12,13 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app, render_template
 from peewee import Database
 
-from api import charts
-from api.dashboard_format import low_pf, num
+from api import params
+from api.dashboard import charts
+from api.dashboard.blueprint import bp
+from api.dashboard.formatting import low_pf, num
+from api.dbconn import get_db
+from api.errors import BadParameter
+from api.queries import dashboard as dq
 from api.queries import load as load_q
 from api.queries import substations as sub_q
-from shared.timeutil import HOUR, local_periods, wall_key_to_ts, zone_names
+from shared.timeutil import HOUR, local_periods, now_ts, wall_key_to_ts, zone_names
 
 DAY = 86400
 RANGES = {"24h": DAY, "48h": 2 * DAY, "7d": 7 * DAY, "30d": 30 * DAY, "1y": 365 * DAY}
@@ -214,3 +220,47 @@ def substation_view(
         "latest_slot": slot if latest else None,
         "latest_low_pf": low_pf(latest[4]) if latest else False,
     }
+
+
+@bp.get("/inspector")
+def inspector():
+    db = get_db()
+    zone = current_app.config["ZONE"]
+    range_key = params.choice("range", "24h", tuple(RANGES))
+    sort = params.choice("sort", "name", tuple(SUB_SORTS))
+    direction = params.choice("dir", "asc", ("asc", "desc"))
+    sub_id = params.integer("substation", None, 1, 2**62)
+    area_param = params.integer("area", None, 1, 20)
+    areas = load_q.cooperatives(db)
+    sub = None
+    if sub_id is not None:
+        sub = dq.substation(db, sub_id)
+        if sub is None:
+            raise BadParameter("substation", f"there is no substation {sub_id}")
+        area_id = sub[1]
+    else:
+        area_id = area_param if area_param is not None else load_q.SYSTEM_AREA
+    area = next((a for a in areas if a[0] == area_id), None)
+    now = now_ts()
+    view = subs = detail = None
+    if area is not None and sub is None:
+        view = area_view(db, area, range_key, now, zone)
+        if not area[3]:
+            subs = substation_table(db, area_id, sort, direction == "desc")
+    elif sub is not None:
+        interval = current_app.config["POLL_INTERVAL_MINUTES"] * 60
+        detail = substation_view(db, sub, range_key, now, zone, interval)
+    return render_template(
+        "inspector.html",
+        areas=area_choices(areas),
+        area=area,
+        area_id=area_id,
+        range_key=range_key,
+        ranges=RANGE_LABELS,
+        sort=sort,
+        direction=direction,
+        view=view,
+        subs=subs,
+        sub=sub,
+        detail=detail,
+    )

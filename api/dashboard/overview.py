@@ -1,4 +1,4 @@
-"""What the dashboard's front page shows: collector state, runs, database figures, gaps.
+"""The front page (`/`): collector state, runs, database figures, gaps.
 
 Reads through the API's status queries (api.queries.status); the row counts of the big
 tables are the counts the collector keeps (`row_count`), never a COUNT(*) over them.
@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app
+from flask import current_app, render_template
 from peewee import Database
 
+from api.dashboard.blueprint import bp
+from api.dbconn import database_problem
 from api.queries import load as load_q
 from api.queries import status as q
 from api.queries.common import database_size
 from shared.heartbeat import STALE_AFTER, collector_state, problems
-from shared.timeutil import HOUR
+from shared.timeutil import HOUR, now_ts
 
 DAY = 86400
 GAP_DAYS = 7
@@ -164,3 +166,17 @@ def overview(db: Database, now: float) -> dict[str, Any]:
         "gaps": gaps(db, now, areas),
         "runs": [decode_run(r, areas) for r in q.runs(db, RECENT_RUNS)],
     }
+
+
+@bp.get("/")
+def index():
+    db, problem = database_problem(current_app)
+    data = overview(db, now_ts()) if problem is None else None
+    return render_template(
+        "dashboard.html",
+        collector=collector(),
+        problem=problem,
+        data=data,
+        trigger_ready=bool(current_app.config.get("API_KEY")),
+        poll_minutes=current_app.config["POLL_INTERVAL_MINUTES"],
+    )

@@ -8,7 +8,9 @@ from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
 from api import __version__
-from api.openapi_parts import (
+from api.params import MAX_ROW_ID, MONTH_PATTERN
+from api.rest.load import MAX_COINCIDENT_MONTHS, MAX_PEAK_PERIODS
+from api.rest.openapi_parts import (
     AREA,
     AUTH_ERRORS,
     BAD,
@@ -24,10 +26,8 @@ from api.openapi_parts import (
     param,
     schema_ref,
 )
-from api.openapi_schemas import SCHEMAS
-from api.params import MAX_ROW_ID, MONTH_PATTERN
-from api.routes_load import MAX_COINCIDENT_MONTHS, MAX_PEAK_PERIODS
-from api.routes_substations import MAX_POINTS
+from api.rest.openapi_schemas import SCHEMAS
+from api.rest.substations import MAX_POINTS
 
 bp = Blueprint("openapi", __name__)
 

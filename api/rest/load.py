@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 from api import params
 from api.dbconn import get_db
 from api.errors import ApiError, BadParameter
-from api.present import number, when
 from api.queries import load as q
+from api.rest.present import number, when
 from shared.timeutil import HOUR, add_local_days, iso_many, local_month, month_start, now_ts
 
 bp = Blueprint("load", __name__)

@@ -1,6 +1,6 @@
 """How the dashboard writes values: local times with the zone's abbreviation, MW, kW, pf.
 
-Registered as Jinja filters by api.dashboard. Every function takes None and returns an
+Registered as Jinja filters by api.dashboard.blueprint. Every function takes None and returns an
 empty-value marker, so templates never test for missing values themselves.
 """
 

@@ -1,4 +1,4 @@
-"""The table browser: every table, its columns, row counts and pages of rows.
+"""The table browser (`/tables`, `/tables/csv`): every table, its columns, row counts, pages.
 
 Names come from the database's own catalogue through peewee's introspection (works on
 SQLite and PostgreSQL), so a table added by a migration shows up without code here.
@@ -18,11 +18,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Response, current_app, render_template, request, stream_with_context
 from peewee import Database
 
+from api import params
+from api.dashboard.blueprint import bp
+from api.dbconn import get_db
 from api.errors import BadParameter
 from api.queries import dashboard as dq
 from api.queries import status as status_q
+from api.writers import stream
+from shared.timeutil import iso
 
 SMALL_TABLES = frozenset(
     {"area", "substation", "row_count", "schema_version", "rollup_state", "alert_state"}
@@ -200,3 +206,71 @@ def page(
         "next": edge(rows[-1]) if rows and has_next else None,
         "previous": edge(rows[0]) if rows and has_previous else None,
     }
+
+
+def _table_request(db):
+    """The table browser's parameters, checked: (tables, table, sort, desc, size, after,
+    before). table is None on the overview."""
+    tables = catalogue(db)
+    name = params.text("table", 64)
+    if name is None:
+        return tables, None, None, False, DEFAULT_PAGE, None, None
+    if name not in tables:
+        raise BadParameter("table", f"there is no table {name!r}; pick one from the list")
+    table = tables[name]
+    sort = params.text("sort", 64) or table.default_sort
+    if sort is not None and sort not in table.sorts:
+        allowed = ", ".join(table.sorts) or "none"
+        raise BadParameter("sort", f"{name} can be sorted by {allowed} only")
+    descending = params.choice("dir", "asc" if table.small else "desc", ("asc", "desc")) == "desc"
+    size = params.integer("size", DEFAULT_PAGE, 1, MAX_PAGE)
+    order = table.sorts.get(sort, ()) if sort else ()
+    after = parse_edge("after", params.text("after", 2000), table, order)
+    before = parse_edge("before", params.text("before", 2000), table, order)
+    if after is not None and before is not None:
+        raise BadParameter("before", "give after or before, not both")
+    return tables, table, sort, descending, size, after, before
+
+
+@bp.get("/tables")
+def tables():
+    db = get_db()
+    tables, table, sort, descending, size, after, before = _table_request(db)
+    counts = row_counts(db, tables, current_app.config["POLL_INTERVAL_MINUTES"])
+    shown = page(db, table, sort, descending, size, after, before) if table else None
+    return render_template(
+        "tables.html",
+        tables=tables,
+        counts=counts,
+        table=table,
+        sort=sort,
+        descending=descending,
+        size=size,
+        sizes=PAGE_SIZES,
+        page=shown,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+    )
+
+
+@bp.get("/tables/csv")
+def tables_csv():
+    """The rows of one table page as CSV (same parameters as the page)."""
+    db = get_db()
+    _tables, table, sort, descending, size, after, before = _table_request(db)
+    if table is None:
+        raise BadParameter("table", "table is required for CSV")
+    shown = page(db, table, sort, descending, size, after, before)
+    zone = current_app.config["ZONE"]
+    times = [c.time for c in table.columns]
+
+    def convert(row: tuple) -> list:
+        return [
+            iso(v, zone) if t and isinstance(v, int | float) and v > 0 else v
+            for v, t in zip(row, times, strict=True)
+        ]
+
+    body = stream("csv", [c.name for c in table.columns], shown["rows"], convert)
+    response = Response(stream_with_context(body), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.csv"'
+    return response

@@ -6,8 +6,8 @@ Each limit comes from the module that enforces it, so the document cannot drift 
 from __future__ import annotations
 
 from api.params import INSTANT_PATTERN
-from api.routes_export import MAX_DAYS
-from api.routes_load import MAX_HISTORY_HOURS
+from api.rest.export import MAX_DAYS
+from api.rest.load import MAX_HISTORY_HOURS
 
 JSON = "application/json"
 

@@ -8,8 +8,8 @@ from werkzeug.wrappers import Response
 from api import params
 from api.dbconn import get_db
 from api.errors import ApiError, BadParameter
-from api.present import number, when
 from api.queries import substations as q
+from api.rest.present import number, when
 from shared.timeutil import HOUR, wall_key_to_ts
 
 bp = Blueprint("substations", __name__)

@@ -10,10 +10,10 @@ from werkzeug.wrappers import Response
 from api import __version__, params
 from api.auth import protected
 from api.dbconn import database_problem, get_db
-from api.present import number, run_dict, when
 from api.queries import alerts as alerts_q
 from api.queries import status as q
 from api.queries.common import database_size
+from api.rest.present import number, run_dict, when
 from shared.heartbeat import collector_state, problems
 from shared.timeutil import CLOCK_SKEW_LIMIT, HOUR, now_ts
 from shared.triggers import MAX_PENDING, REQUEST_ID, TooManyPending, expected_start, write_trigger

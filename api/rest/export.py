@@ -10,10 +10,10 @@ from flask import Blueprint, Response, current_app, stream_with_context
 from api import params
 from api.auth import protected
 from api.dbconn import get_db
-from api.export import FORMATS, batched, stream
-from api.present import when
 from api.queries import export as q
 from api.queries.common import area_row
+from api.rest.present import when
+from api.writers import FORMATS, batched, stream
 from shared.db import open_reader
 from shared.timeutil import to_zone
 
