@@ -40,6 +40,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         TZ=settings.tz_name,
         API_KEY=settings.api_key,
         POLL_INTERVAL_MINUTES=settings.poll_interval_minutes,
+        PEAK_WATCH_AREAS=settings.peak_watch_areas,
+        PEAK_WATCH_HOURS=settings.peak_watch_hours,
+        PEAK_WATCH_PERCENT=settings.peak_watch_percent,
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -64,9 +67,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from api import metrics
-    from api.rest import export, load, openapi, status, substations
+    from api.rest import export, load, openapi, peak, status, substations
 
-    for module in (status, load, substations, export, openapi):
+    for module in (status, load, peak, substations, export, openapi):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(metrics.bp)
     from api import dashboard

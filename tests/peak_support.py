@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from collector.ingest import CycleData, store_cycle
-from collector.parse import AreaInfo, parse_areagrid, parse_loadtable
+from collector.parse import AreaInfo, LoadPoint, SubstationRow, parse_areagrid, parse_loadtable
 
 REPO = Path(__file__).resolve().parent.parent
 HOUR = 3600
@@ -72,3 +72,42 @@ def store_forecasts(db, model, seed: int, area: int, issued: int, hours: int = 1
             "INSERT OR REPLACE INTO forecast VALUES (?, 'Forecast', ?, ?, ?)",
             (area, target, issued, round(true * error)),
         )
+
+
+# --- a small known dataset (tests/test_estimate.py, tests/api/test_api_peak.py) ----------
+
+H0 = 1_796_000_400 - 1_796_000_400 % 3600
+SLOT = 900
+
+
+def reading(name: str, kw: float) -> SubstationRow:
+    return SubstationRow(name, kw, -10.0, -0.99, False, False)
+
+
+def poll(slot: int, subs: dict[int, list[float]], loads: dict[int, list[tuple[int, float]]]):
+    """One stored cycle: substation kW per area (names A, B, ...), hourly values per area."""
+    areas = [AreaInfo(a, f"Area {a}", f"A{a}") for a in (1, 2, 3, 20)]
+    data = CycleData(slot_ts=slot, areas=areas)
+    for area, values in subs.items():
+        data.substations[area] = [reading(chr(65 + i), kw) for i, kw in enumerate(values)]
+    for area, points in loads.items():
+        data.loads[area] = [LoadPoint(ts, kw) for ts, kw in points]
+    store_cycle(data, slot)
+
+
+# Slot sums of area 1 per hour (two substations), and the hourly actuals. Hour 1 misses a
+# snapshot: its mean is over the three that came.
+SUMS = {0: [100, 100, 100, 100], 1: [200, 200, 200], 2: [100, 100, 100, 100], 3: [100] * 4}
+ACTUALS = {0: 110.0, 1: 220.0, 2: 120.0, 3: 100.0}
+
+
+def build_known_dataset(db) -> None:
+    """Area 1: two substations polled every 15 minutes for four hours, with actuals."""
+    for hour, sums in SUMS.items():
+        for i, total in enumerate(sums):
+            slot = H0 + hour * 3600 + i * SLOT
+            loads = {1: [(H0 + (hour - 1) * 3600, ACTUALS[hour - 1])]} if hour and not i else {}
+            with db.atomic():
+                poll(slot, {1: [total / 2, total / 2]}, loads)
+    with db.atomic():  # hour 4 begins: hour 3's actual comes in, hours 0-3 complete
+        poll(H0 + 4 * 3600, {1: [75, 75]}, {1: [(H0 + 3 * 3600, ACTUALS[3])]})

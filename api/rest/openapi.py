@@ -26,6 +26,8 @@ from api.rest.openapi_parts import (
     param,
     schema_ref,
 )
+from api.rest.openapi_peak import PATHS as PEAK_PATHS
+from api.rest.openapi_peak import SCHEMAS as PEAK_SCHEMAS
 from api.rest.openapi_schemas import SCHEMAS
 from api.rest.substations import MAX_POINTS
 
@@ -254,9 +256,9 @@ def document() -> dict[str, Any]:
             "description": "Read-only access to KAMO Power load data logged by the collector. "
             "Times are ISO 8601 with the offset of the configured TZ.",
         },
-        "paths": PATHS,
+        "paths": {**PATHS, **PEAK_PATHS},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **PEAK_SCHEMAS},
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
         },
     }
