@@ -104,7 +104,7 @@ PATHS: dict[str, Any] = {
                 "At most this many (default 200)",
             ),
             {**START, "description": "Opened at or after (default: 90 days before `end`)"},
-            {**END, "description": "Opened before (default: now)"},
+            {**END, "description": "Opened before; after start (default: now)"},
         ],
         area=False,
     ),

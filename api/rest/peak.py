@@ -83,7 +83,8 @@ def peak_history() -> Response:
     limit = params.integer("limit", 200, 1, MAX_HISTORY)
     start, end = params.instant("start"), params.instant("end")
     now = now_ts()
-    end = end if end is not None else int(now) + 1
+    if end is None:  # up to now, or just past a start given in the future
+        end = max(int(now) + 1, start + 1) if start is not None else int(now) + 1
     start = start if start is not None else end - DEFAULT_HISTORY_DAYS * 86400
     if end <= start:
         raise BadParameter("end", "end must be after start")
