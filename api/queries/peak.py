@@ -56,6 +56,13 @@ def last_event(db: Database, area_id: int) -> dict[str, Any] | None:
     return dict(zip(COLUMNS, row, strict=True)) if row else None
 
 
+def newest_estimate_hour(db: Database, area_id: int) -> int | None:
+    """The newest hour of the estimate's calibration (changes when the collector builds)."""
+    return db.execute_sql(
+        f"SELECT MAX(ts) FROM load_estimate WHERE area_id = {db.param}", (area_id,)
+    ).fetchone()[0]
+
+
 def month_peak(db: Database, area_id: int, now: float, zone) -> tuple[int, float] | None:
     """(ts, kW) of the highest complete hour of the local month so far (earliest on a tie),
     the peak the collector's watch compares with."""
