@@ -11,10 +11,12 @@ from aiosmtpd.controller import Controller
 
 from collector.peak_notify import MAIL_CLEAR, MAIL_OPEN, PeakNotifier
 from collector.peak_watch import PeakWatcher
+from collector.push import make_targets
 from shared.config import load_settings
 from shared.models import HourlyLoad, PeakWatch
 
 from peak_support import FORECAST_DDL
+from push_support import start_receiver
 from sim_process import free_port
 from smtp_support import Inbox
 
@@ -134,3 +136,31 @@ def start_smtp_on(port: int):
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     return controller, inbox, port
+
+
+def test_push_targets_get_the_warning_new_peak_and_all_clear_once(month):
+    receiver = start_receiver()
+    try:
+        s = load_settings({"NOTIFY_URLS": receiver.url()}, env_file=None)
+        targets = make_targets(s.notify_urls)
+        notifier = PeakNotifier(s, targets=lambda: targets)
+        watcher = PeakWatcher(s, month)
+        forecast(month, 20, T + HOUR, T, 1490.0)
+        with month.atomic():
+            watcher.evaluate(T + 60)
+        assert notifier.deliver(T + 70) == 1
+        hours(20, T, T + 2 * HOUR, 1600.0)  # the watched hour beats the month's peak
+        with month.atomic():
+            changed = watcher.evaluate(T + 2 * HOUR + 60)
+        assert sorted((r.kind, r.outcome) for r in changed) == [
+            ("new-peak", "new peak"), ("watch", "new peak")]  # fmt: skip
+        assert notifier.deliver(T + 2 * HOUR + 70) == 2
+        assert notifier.deliver(T + 2 * HOUR + 400) == 0
+        posts = receiver.wait_for(3)
+    finally:
+        receiver.server.shutdown()
+    sent = [(p["type"], p["title"].split(": ")[1]) for p in posts]
+    assert sent[0] == ("warning", "peak watch")
+    assert sorted(sent[1:]) == [("success", "peak watch over"), ("warning", "new monthly peak")]
+    assert "(new peak)" in next(p["title"] for p in posts if p["type"] == "success")
+    assert PeakWatch.select().where(PeakWatch.kind == "new-peak").count() == 1
