@@ -24,8 +24,7 @@ from collector.cycle import Cycle, format_cycle_line
 from collector.loop import SlotLoop
 from collector.mqtt import MqttPublisher
 from collector.outage import PendingRuns, WriteFailed, write_error_cause
-from collector.peak_notify import PeakNotifier
-from collector.peak_watch import PeakWatcher
+from collector.peak_step import PeakWatchStep
 from shared.config import Settings
 from shared.heartbeat import WRITE_EVERY, problems, run_deadline, write_heartbeat
 from shared.timeutil import iso, now_ts, slot_start
@@ -57,11 +56,10 @@ class Daemon:
         self.stop = stop  # also the client's abort flag
         self.loop = SlotLoop(settings.poll_interval_minutes, self._scheduled)
         self.alerter = Alerter(
-            settings, watch=self._stuck, unwritten=lambda: self.outage.snapshot()
+            settings, watch=self._watched, unwritten=lambda: self.outage.snapshot()
         )
         self.outage = PendingRuns()
-        self.peak_watcher = PeakWatcher(settings, cycle.db)
-        self.peak_notifier = PeakNotifier(settings, targets=lambda: self.alerter.push.targets)
+        self.peak = PeakWatchStep(settings, cycle.db, lambda: self.alerter.push.targets)
         self._beat_lock = threading.Lock()
         self._alert_lock = threading.Lock()
         self._beat_failed = False
@@ -120,6 +118,9 @@ class Daemon:
         if not found:
             return []
         return [Condition(STUCK_KEY, "collector stuck", since, found)]
+
+    def _watched(self, now: float) -> list[Condition]:
+        return self._stuck(now) + self.peak.conditions()
 
     def _beat_forever(self) -> None:
         raised = False
@@ -223,15 +224,9 @@ class Daemon:
             self._alert_lock.release()
 
     def check_peak_watch(self) -> None:
-        """Peak watch after each cycle (collector.peak_watch); like alerting, it never
-        stops collection. Messages go out after the write, outside its transaction."""
-        try:
-            with self._alert_lock:
-                with self.cycle.db.atomic():
-                    self.peak_watcher.evaluate(now_ts())
-                self.peak_notifier.deliver()
-        except Exception as exc:
-            log.error("peak watch failed (%s); collection goes on", write_error_cause(exc))
+        """The peak watch after each cycle (collector.peak_step); never raises."""
+        with self._alert_lock:
+            self.peak.run()
 
     def publish_state(self) -> None:
         """Hand the state to the MQTT publisher's thread: returns at once, never raises."""

@@ -10,6 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from collector.peak_notify import MAIL_CLEAR, MAIL_OPEN, PeakNotifier
+from collector.peak_step import PeakWatchStep
 from collector.peak_watch import PeakWatcher
 from collector.push import make_targets
 from shared.config import load_settings
@@ -164,3 +165,15 @@ def test_push_targets_get_the_warning_new_peak_and_all_clear_once(month):
     assert sorted(sent[1:]) == [("success", "peak watch over"), ("warning", "new monthly peak")]
     assert "(new peak)" in next(p["title"] for p in posts if p["type"] == "success")
     assert PeakWatch.select().where(PeakWatch.kind == "new-peak").count() == 1
+
+
+def test_a_failing_evaluation_is_an_alert_condition_until_it_works_again(month, caplog):
+    step = PeakWatchStep(settings(1), month, targets=list)
+    month.execute_sql("ALTER TABLE peak_watch RENAME TO peak_watch_away")
+    step.run()  # never raises
+    (condition,) = step.conditions()
+    assert condition.key == "peak-watch" and "peak_watch" in condition.lines[0]
+    assert "peak watch failed" in caplog.text
+    month.execute_sql("ALTER TABLE peak_watch_away RENAME TO peak_watch")
+    step.run()
+    assert step.conditions() == []
