@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import peewee
+
 from collector.estimate_calib import update_load_estimates
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
 from collector.rollup import build_completed_hours
@@ -67,12 +69,10 @@ def store_hourly_loads(loads: dict[int, list[LoadPoint]], now: int, counters: Co
     if not points:
         return
     oldest = min(ts for _, ts, _ in points)
-    stored = {
-        (row.area_id, row.ts): row.load_kw
-        for row in HourlyLoad.select(HourlyLoad.area_id, HourlyLoad.ts, HourlyLoad.load_kw).where(
-            HourlyLoad.ts >= oldest, HourlyLoad.area_id.in_(list(loads))
-        )
-    }
+    query = HourlyLoad.select(HourlyLoad.area_id, HourlyLoad.ts, HourlyLoad.load_kw).where(
+        HourlyLoad.ts >= oldest, HourlyLoad.area_id.in_(list(loads))
+    )
+    stored = {(area_id, ts): kw for area_id, ts, kw in query.tuples()}
     new_rows = []
     for area_id, ts, kw in points:
         before = stored.get((area_id, ts))
@@ -101,10 +101,7 @@ def store_hourly_loads(loads: dict[int, list[LoadPoint]], now: int, counters: Co
 
 def _substation_ids(substations: dict[int, list[SubstationRow]], now: int, counters: Counters):
     """(area_id, name) -> id for every substation in this poll, creating new ones."""
-    ids = {
-        (s.area_id, s.name): s.id
-        for s in Substation.select(Substation.id, Substation.area_id, Substation.name)
-    }
+    ids = _all_substation_ids()
     fresh = [
         {"area_id": area_id, "name": row.name, "first_seen": now, "last_seen": now}
         for area_id, rows in substations.items()
@@ -115,14 +112,58 @@ def _substation_ids(substations: dict[int, list[SubstationRow]], now: int, count
         Substation.insert_many(batch).execute()
     if fresh:
         counters.substations_new += len(fresh)
-        ids = {
-            (s.area_id, s.name): s.id
-            for s in Substation.select(Substation.id, Substation.area_id, Substation.name)
-        }
+        ids = _all_substation_ids()
     seen = [ids[(area_id, row.name)] for area_id, rows in substations.items() for row in rows]
+    db = Substation._meta.database
     for batch in _batches(seen, 500):
-        Substation.update(last_seen=now).where(Substation.id.in_(batch)).execute()
+        # Plain SQL: peewee renders each id of the IN list as a node, slower than the update.
+        marks = ", ".join([db.param] * len(batch))
+        db.execute_sql(
+            f'UPDATE "substation" SET "last_seen" = {db.param} WHERE "id" IN ({marks})',
+            (now, *batch),
+        )
     return ids
+
+
+def _all_substation_ids() -> dict[tuple[int, str], int]:
+    # Straight from the cursor: this runs every poll over every substation, and peewee's
+    # per-row processing cost more than the query.
+    cursor = Substation._meta.database.execute_sql(
+        'SELECT "area_id", "name", "id" FROM "substation"'
+    )
+    return {(area_id, name): sub_id for area_id, name, sub_id in cursor.fetchall()}
+
+
+READING_FIELDS = [
+    SubstationReading.ts,
+    SubstationReading.substation_id,
+    SubstationReading.kw,
+    SubstationReading.kvar,
+    SubstationReading.pf_centi,
+    SubstationReading.pf_exact,
+    SubstationReading.quality,
+    SubstationReading.quality_now,
+]
+REPLACED_ON_CONFLICT = READING_FIELDS[2:]  # a second poll in a slot replaces its values
+
+
+def _upsert_readings(rows: list[tuple]) -> None:
+    """Peewee writes the upsert statement once, in this database's dialect, and the driver
+    runs it for every row. Letting peewee render every row's values instead cost about
+    0.2 ms per reading, most of a poll's CPU time (measured on 301 readings)."""
+    query = SubstationReading.insert_many(rows[:1], fields=READING_FIELDS).on_conflict(
+        conflict_target=[SubstationReading.ts, SubstationReading.substation_id],
+        preserve=REPLACED_ON_CONFLICT,
+    )
+    sql, _ = query.sql()
+    cursor = SubstationReading._meta.database.cursor()
+    # peewee's own wrapper turns the driver's errors into peewee's, as execute_sql does:
+    # the cycle tells a refused write (disk full, read-only) by peewee.DatabaseError.
+    try:
+        with peewee.__exception_wrapper__:
+            cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 def store_readings(
@@ -135,33 +176,22 @@ def store_readings(
     for area_id, area_rows in substations.items():
         for row in area_rows:
             pf_centi, pf_exact = pf_to_columns(row.pf)
+            # In READING_FIELDS order.
             rows.append(
-                {
-                    "ts": slot_ts,
-                    "substation_id": ids[(area_id, row.name)],
-                    "kw": row.kw,
-                    "kvar": row.kvar,
-                    "pf_centi": pf_centi,
-                    "pf_exact": pf_exact,
-                    "quality": row.quality,
-                    "quality_now": row.quality_now,
-                }
+                (
+                    slot_ts,
+                    ids[(area_id, row.name)],
+                    row.kw,
+                    row.kvar,
+                    pf_centi,
+                    pf_exact,
+                    bool(row.quality),
+                    bool(row.quality_now),
+                )
             )
     in_slot = SubstationReading.select().where(SubstationReading.ts == slot_ts)
     before = in_slot.count()
-    replace = [
-        SubstationReading.kw,
-        SubstationReading.kvar,
-        SubstationReading.pf_centi,
-        SubstationReading.pf_exact,
-        SubstationReading.quality,
-        SubstationReading.quality_now,
-    ]
-    for batch in _batches(rows):
-        SubstationReading.insert_many(batch).on_conflict(
-            conflict_target=[SubstationReading.ts, SubstationReading.substation_id],
-            preserve=replace,
-        ).execute()
+    _upsert_readings(rows)
     counters.readings_stored += len(rows)
     _add_to_count("substation_reading", in_slot.count() - before)
 

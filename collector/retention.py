@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from peewee import fn
 
+from collector.rollup import ROLLUP_NAME
 from shared.models import RollupState, RowCount, SubstationReading
 
 MAX_SECONDS_PER_CYCLE = 6 * 3600
@@ -18,7 +19,10 @@ def prune_readings(retention_days: int | None, now: int) -> int:
     """Delete raw readings past retention (within the caller's transaction); returns rows."""
     if not retention_days:
         return 0
-    built = RollupState.select(fn.MAX(RollupState.built_until)).scalar()
+    # The substation rollup's row only: rollup_state also holds other marks (the demo's).
+    built = (
+        RollupState.select(RollupState.built_until).where(RollupState.name == ROLLUP_NAME).scalar()
+    )
     oldest = SubstationReading.select(fn.MIN(SubstationReading.ts)).scalar()
     if built is None or oldest is None:
         return 0

@@ -14,14 +14,17 @@ INTERRUPTED = "interrupted: the collector was stopped during the cycle"
 ORPHANED = "the collector process ended before this run finished"
 
 
-def start_run(trigger: str, slot_ts: int, request_ids: Sequence[str] = ()) -> ImportRun:
-    """A run row in state "running"; `request_id` keeps the first request for old readers."""
+def start_run(
+    trigger: str, slot_ts: int, request_ids: Sequence[str] = (), started_at: float | None = None
+) -> ImportRun:
+    """A run row in state "running"; `request_id` keeps the first request for old readers.
+    `started_at` defaults to now (the demo's simulated history passes its own times)."""
     return ImportRun.create(
         trigger=trigger,
         request_id=request_ids[0] if request_ids else None,
         request_ids=json.dumps(list(request_ids)) if request_ids else None,
         slot_ts=slot_ts,
-        started_at=now_ts(),
+        started_at=now_ts() if started_at is None else started_at,
         status="running",
     )
 
@@ -43,9 +46,10 @@ def finish_run(
     warnings: list[str] | None = None,
     message: str | None = None,
     clock_skew_seconds: float | None = None,
+    finished_at: float | None = None,
 ) -> ImportRun:
     run.status = status
-    run.finished_at = now_ts()
+    run.finished_at = now_ts() if finished_at is None else finished_at
     run.areas_total = areas_total
     run.areas_ok = areas_ok
     for name, value in asdict(counters or Counters()).items():

@@ -10,13 +10,16 @@ trap stop INT TERM EXIT
 
 if [ "${1:-}" = "--demo" ]; then
   sim_port=${SIM_PORT:-8099}
-  $PY scripts/kamo_simulator.py --port "$sim_port" --quiet &
+  sim_seed=${DEMO_SEED:-1}
+  $PY scripts/kamo_simulator.py --port "$sim_port" --seed "$sim_seed" --quiet &
   pids+=($!)
   export KAMO_BASE_URL="http://127.0.0.1:$sim_port/api"
   export DATABASE_URL="${DEMO_DATABASE_URL:-sqlite:///data/demo.db}"
   export DATA_DIR="${DEMO_DATA_DIR:-data/demo}"
   export POLL_INTERVAL_MINUTES="${DEMO_POLL_INTERVAL_MINUTES:-1}"
   echo "demo: simulator on $KAMO_BASE_URL, database $DATABASE_URL, a poll every $POLL_INTERVAL_MINUTES min"
+  # 30 days of simulated history from the simulator's model, once (a marker in the database).
+  $PY scripts/seed_demo.py --seed "$sim_seed"
 fi
 
 $PY -m collector &

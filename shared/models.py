@@ -193,7 +193,11 @@ class SubstationHourly(BaseModel):
 
 
 class RollupState(BaseModel):
-    """How far a rollup is built: every hour before `built_until` (UTC epoch) is final."""
+    """How far a rollup is built: every hour before `built_until` (UTC epoch) is final.
+
+    The demo database also holds a row named `simulated_history` (scripts/seed_demo.py):
+    its data is simulated, up to `built_until`. A real database never has it.
+    """
 
     name = TextField(primary_key=True)
     built_until = EpochField()

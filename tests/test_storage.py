@@ -60,3 +60,20 @@ def test_a_poll_writes_at_most_100_wal_pages_on_average(week_db):
     print(f"WAL frames per poll: {frames} (mean {average:.1f})")
     assert all(f > 0 for f in frames)  # the count really measures writes
     assert average <= 100
+
+
+def test_a_refused_reading_write_raises_peewees_error(writer_db):
+    """The readings upsert runs on the driver's cursor; its errors still arrive as peewee's
+    DatabaseError, which is how a cycle tells a refused write (disk full) from a bug."""
+    import peewee
+
+    from collector.ingest import Counters, store_readings
+    from collector.parse import SubstationRow
+
+    writer_db.execute_sql(
+        "CREATE TRIGGER refuse BEFORE INSERT ON substation_reading "
+        "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+    )
+    row = SubstationRow("Ash Grove", 4120.0, 88.0, 1.0, False, False)
+    with pytest.raises(peewee.DatabaseError, match="disk is full"), writer_db.atomic():
+        store_readings(1764547200, {1: [row]}, 1764547202, Counters())

@@ -12,7 +12,9 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from api.dashboard import formatting
+from api.dbconn import get_db
 from api.errors import ApiError
+from api.queries import status as status_q
 from shared.timeutil import local_text, now_ts
 
 log = logging.getLogger("api")
@@ -36,7 +38,17 @@ def _page_context() -> dict:
         "zone_name": current_app.config["TZ"],
         "zone_abbr": local_text(now, zone, "%Z"),
         "active": request.endpoint.rsplit(".", 1)[-1] if request.endpoint else "",
+        "simulated_until": _simulated_until(),
     }
+
+
+def _simulated_until() -> int | None:
+    """End of the demo's simulated history when this is the demo database (every page says
+    so). Error pages are built from here too, so a database that cannot answer is no error."""
+    try:
+        return status_q.simulated_until(get_db())
+    except Exception:  # noqa: BLE001 - the page shows its own error, if any
+        return None
 
 
 def _error_page(status: int, title: str, message: str, parameter: str | None = None):

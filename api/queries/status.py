@@ -160,3 +160,14 @@ def hours_present(db: Database, area_id: int, start: int, end: int) -> list[int]
             (area_id, start, end),
         ).fetchall()
     ]
+
+
+SIMULATED_MARK = "simulated_history"  # scripts/seed_demo.py writes it into the demo database
+
+
+def simulated_until(db: Database) -> int | None:
+    """End of the simulated history when this is the demo database, else None."""
+    row = db.execute_sql(
+        f"SELECT built_until FROM rollup_state WHERE name = {db.param}", (SIMULATED_MARK,)
+    ).fetchone()
+    return row[0] if row else None

@@ -268,6 +268,7 @@ SCHEMAS: dict[str, Any] = {
                 )
             ),
             "clock": _obj({"skew_seconds": NUM_N, "warning": STR_N}),
+            "simulated": {**_obj({"until": TIME, "note": STR}), "nullable": True},
             "gaps": _obj(
                 {
                     "start": TIME,

@@ -188,8 +188,20 @@ def status() -> Response:
             "gaps": _gaps(db, days, now),
             "alerts": [_alert(a) for a in alerts_q.alert_states(db)],
             "clock": _clock(last),
+            "simulated": _simulated(db),
         }
     )
+
+
+def _simulated(db) -> dict | None:
+    """The demo database's mark (scripts/seed_demo.py); None for a database of KAMO's data."""
+    until = q.simulated_until(db)
+    if until is None:
+        return None
+    return {
+        "until": when(until),
+        "note": "simulated demo data: history made by the built-in KAMO simulator, not KAMO's",
+    }
 
 
 def _alert(state: dict) -> dict:

@@ -6,6 +6,8 @@ captured fixtures, once per session; tests only read them. Helpers live in dash_
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,15 @@ from dash_support import (
 )
 from flask.testing import FlaskClient
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 HISTORY_HOURS = 4 * 24  # the simulator's clock moved back four days, step by step
 PARTIAL_RUN = 4  # this cycle of the history finds area 7 (SOEC) failing with HTTP 500
 
@@ -92,3 +103,21 @@ def real_client(real_dir: Path) -> FlaskClient:
 @pytest.fixture(scope="session")
 def empty_client(empty_dir: Path) -> FlaskClient:
     return make_app(empty_dir).test_client()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's chromium, headless, through Python playwright (skips without it, but fails
+    under REQUIRE_BROWSER=1, as in CI)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

@@ -3,51 +3,21 @@ against gunicorn started with the container's command.
 
 Each test watches every request (none may leave 127.0.0.1) and the console (no errors,
 which includes anything the Content-Security-Policy blocks). Screenshots land in the
-test's temporary directory; with UPDATE_SCREENSHOTS=1 the dashboard and inspector shots
-are also written to docs/screenshots/.
+test's temporary directory (the README's come from scripts/screenshots.py).
 
 Without /usr/bin/chromium these tests skip, unless REQUIRE_BROWSER=1 (CI): then they fail.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dash_support import API_KEY, REPO_ROOT, Gunicorn, beat, read_db
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = REPO_ROOT / "docs" / "screenshots"
+from dash_support import API_KEY, Gunicorn, beat, read_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +70,10 @@ def watched(browser, server: Gunicorn) -> Iterator[Watched]:
     context.close()
 
 
-def shot(page, tmp_path: Path, name: str, keep: bool = False) -> None:
+def shot(page, tmp_path: Path, name: str) -> None:
     target = tmp_path / name
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
-    if keep and os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(target, SHOTS / name)
 
 
 def chart_points(page) -> tuple[int, int, int]:
@@ -131,7 +98,7 @@ def test_dashboard_and_trigger(watched: Watched, data_dir: Path, tmp_path: Path)
     watched.open("/")
     assert page.locator("#collector .badge").inner_text() == "running"
     assert page.locator("#runs tbody tr").count() == 10
-    shot(page, tmp_path, "dashboard.png", keep=True)
+    shot(page, tmp_path, "dashboard.png")
 
     form = page.locator("#trigger-form")
     assert form.is_visible()  # the script revealed it
@@ -189,7 +156,7 @@ def test_inspector_chart_ranges_area_and_sorting(
         "cells => cells.map(c => c.dataset.value)")]  # fmt: skip
     assert kw == sorted(kw)
     page.goto(watched.base + "/inspector?area=1&range=7d")
-    shot(page, tmp_path, "inspector.png", keep=True)
+    shot(page, tmp_path, "inspector.png")
 
     page.click("#substations tbody a >> nth=0")
     page.wait_for_url(re.compile(r"substation=\d+"))
