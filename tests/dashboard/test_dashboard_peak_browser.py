@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from dash_support import Gunicorn
-from test_dashboard_browser import Watched, browser  # noqa: F401 (the browser fixture)
+from test_dashboard_browser import Watched
 
 from shared.db import bind, open_writer
 from shared.models import PeakWatch
@@ -45,7 +45,7 @@ def watch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]
         app.stop()
 
 
-def test_banner_and_estimate_line_in_a_browser(browser, watch_server: Gunicorn, tmp_path: Path):  # noqa: F811
+def test_banner_and_estimate_line_in_a_browser(browser, watch_server: Gunicorn, tmp_path: Path):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     watched = Watched(context.new_page(), watch_server.base)
     try:
