@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from dash_support import Gunicorn
+from test_dashboard_a11y import _blocking_violations
 from test_dashboard_browser import Watched
 
 from shared.db import bind, open_writer
@@ -61,3 +62,14 @@ def test_banner_and_estimate_line_in_a_browser(browser, watch_server: Gunicorn, 
         watched.check()
     finally:
         context.close()
+    # Screen readers and contrast: axe-core on the page with the banner (phone dark, desktop).
+    for width, scheme in ((390, "dark"), (1280, "light")):
+        checked = browser.new_context(
+            viewport={"width": width, "height": 900}, bypass_csp=True, color_scheme=scheme
+        )
+        try:
+            page = checked.new_page()
+            page.goto(watch_server.base + "/")
+            assert _blocking_violations(page) == [], width
+        finally:
+            checked.close()
