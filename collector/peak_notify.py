@@ -52,7 +52,11 @@ def message(settings: Settings, row: PeakWatch, closing: bool) -> tuple[str, lis
             f"Peak so far this month: {_kw(row.peak_kw)} ({peak_at}); "
             f"margin {row.margin_pct:.1f}% below it.",
         ]
-    outcome = {"hit": "the load came near the peak", "new peak": "a new monthly peak was set"}
+    outcome = {
+        "hit": "the load came near the peak",
+        "new peak": "a new monthly peak was set",
+        "unknown": "KAMO has not sent its actual yet",
+    }
     said = outcome.get(row.outcome or "", "the load stayed below the watch level")
     return f"peak watch over: {who} ({row.outcome})", [
         f"All clear: the hour {hour} has passed; {said}.",
