@@ -2,20 +2,22 @@
 
 Settings come from shared.config (environment and `.env`); `test_config` overrides them
 for tests. Each request opens the database read-only on first use and closes it at the
-end (api.dbconn); nothing here writes except the trigger file of a manual import.
+end (api.dbconn); nothing here writes except the request files for the collector (a manual
+import, a backup, a test email: shared.triggers).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response
 
-from api import dbconn
+from api import collectors, dbconn
 from api.errors import register_error_handlers
-from shared.config import load_settings
+from shared.config import Settings, load_settings
 
 __version__ = "0.1.0"
 
@@ -50,9 +52,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.config["ZONE"] = ZoneInfo(app.config["TZ"])
     app.config["DATA_DIR"] = Path(app.config["DATA_DIR"])
+    # Backups: BACKUP_DIR when set, else in DATA_DIR (which a test configuration may change).
+    explicit = settings.backup_dir if "BACKUP_DIR" in settings.sources else None
+    app.config.setdefault("BACKUP_DIR", explicit or app.config["DATA_DIR"] / "backups")
+    # The API's effective settings for the Settings page, with what the configuration changed.
+    app.config["SETTINGS"] = effective_settings(settings, app.config)
     app.json.sort_keys = False
 
     dbconn.init_app(app)
+    collectors.init_app(app)
     register_error_handlers(app)
     _register_blueprints(app)
 
@@ -65,11 +73,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def effective_settings(settings: Settings, config: Any) -> Settings:
+    """`settings` with the values `create_app`'s configuration overrides (tests, embedding)."""
+    changed = {
+        "database_url": config["DATABASE_URL"],
+        "data_dir": config["DATA_DIR"],
+        "tz_name": config["TZ"],
+        "api_key": config.get("API_KEY"),
+        "poll_interval_minutes": config["POLL_INTERVAL_MINUTES"],
+        "backup_dir": Path(config["BACKUP_DIR"]),
+    }
+    return dataclasses.replace(settings, **changed)
+
+
 def _register_blueprints(app: Flask) -> None:
     from api import metrics
-    from api.rest import export, load, openapi, peak, status, substations
+    from api.rest import export, forecast, load, openapi, peak, status, substations, tasks
 
-    for module in (status, load, peak, substations, export, openapi):
+    for module in (status, load, peak, substations, forecast, export, tasks, openapi):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(metrics.bp)
     from api import dashboard

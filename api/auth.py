@@ -17,9 +17,14 @@ auth = HTTPTokenAuth(header="X-API-Key")
 
 @auth.verify_token
 def _verify(token: str) -> bool:
+    return key_matches(token)
+
+
+def key_matches(token: str | None) -> bool:
+    """The header's or a form's key against API_KEY; False while none is configured."""
     expected = current_app.config.get("API_KEY") or ""
     # Constant-time comparison of bytes, so timing says nothing about the key.
-    return bool(token) and hmac.compare_digest(token.encode(), expected.encode())
+    return bool(token and expected) and hmac.compare_digest(token.encode(), expected.encode())
 
 
 @auth.error_handler

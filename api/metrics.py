@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
+from api.collectors import collectors
 from api.dbconn import database_problem
 from api.queries import load as load_q
 from api.queries import peak as peak_q
 from api.queries import status as status_q
-from shared.heartbeat import collector_state
 
 bp = Blueprint("metrics", __name__)
 
@@ -25,9 +25,8 @@ def metrics() -> Response:
     collector = Gauge(
         "kamo_collector_up", "1 while the collector heartbeat is fresh", registry=registry
     )
-    state, _ = collector_state(current_app.config["DATA_DIR"] / "collector.heartbeat")
-    collector.set(1 if state == "running" else 0)
     db, problem = database_problem(current_app)
+    collector.set(1 if collectors().state == "running" else 0)
     up.set(0 if problem else 1)
     if problem is None:
         _database_metrics(db, registry)

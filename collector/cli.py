@@ -15,15 +15,16 @@ from collector import __version__
 from collector.client import Interrupted, KamoClient
 from collector.cycle import Cycle, format_cycle_line
 from collector.daemon import Daemon
-from collector.lock import LockHeld, lock_is_held, writer_lock
-from collector.notify import Mail, NotifyError, send_mail
+from collector.health import healthcheck
+from collector.lease import open_lease
+from collector.lock import LockHeld
+from collector.notify import NotifyError, send_mail, test_mail
 from collector.notify_check import test_notify
 from collector.outage import WriteFailed
 from collector.push import load_collector_settings
 from collector.runs import close_orphaned_runs
 from shared.config import ConfigError, Settings, exit_on_config_error, settings_or_exit
 from shared.db import bind, is_sqlite_url, open_writer, sqlite_path
-from shared.heartbeat import collector_state, problems
 from shared.schema import SchemaTooNew, migrate
 from shared.timeutil import iso
 
@@ -57,42 +58,10 @@ def setup_logging(settings: Settings) -> None:
     logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
-def healthcheck(settings: Settings) -> int:
-    """Healthy while the heartbeat is fresh, the writer lock is held (a killed daemon leaves
-    a fresh-looking heartbeat behind for up to 90 s, but the kernel frees its lock), and the
-    heartbeat's content shows collection going on: no cycle past its deadline, and a cycle
-    finished within the last two slots (the heartbeat thread beats on while a cycle hangs)."""
-    state, beat = collector_state(settings.heartbeat_path)
-    if beat is None:
-        print(f"never: no heartbeat at {settings.heartbeat_path}")
-        return 1
-    if state == "running" and not lock_is_held(settings.lock_path):
-        state = "stopped"
-    found = problems(beat, zone=settings.tz) if state == "running" else []
-    if found:
-        state = "stuck"
-    updated = beat.get("updated_at")
-    when = iso(updated, settings.tz) if isinstance(updated, int | float) else "unknown"
-    print(
-        f"{state}: heartbeat {when}, pid {beat.get('pid')}, doing {beat.get('state')}, "
-        f"last status {beat.get('last_status')}"
-    )
-    for problem in found:
-        print(f"  {problem}")
-    return 0 if state == "running" else 1
-
-
 def test_email(settings: Settings) -> int:
     where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})"
-    mail = Mail(
-        "test message",
-        [
-            "This is a test message from KAMO Load Logger.",
-            f"Alerts go to {settings.notification_email} through {where}.",
-        ],
-    )
     try:
-        reply = send_mail(settings, mail)
+        reply = send_mail(settings, test_mail(settings))
     except NotifyError as exc:
         print(f"test email failed: {exc}", file=sys.stderr)
         return 1
@@ -126,7 +95,10 @@ def run_writer(settings: Settings, mode: str) -> int:
     # Handlers only set the flag; fetchers and the loop check it (see collector.daemon).
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    with writer_lock(settings.lock_path):
+    lease = open_lease(
+        settings.database_url, settings.data_dir, settings.lock_path, settings.heartbeat_path
+    )
+    with lease:  # SQLite: the DATA_DIR lock, or LockHeld; PostgreSQL: taken below
         db = bind(open_writer(settings.database_url))
         db.connect(reuse_if_open=True)
         applied = migrate(db)
@@ -134,9 +106,12 @@ def run_writer(settings: Settings, mode: str) -> int:
             log.info("created a new database at %s", new_file)
         if applied:
             log.info("database schema migrated to version %d", applied[-1])
-        orphans = close_orphaned_runs()
-        if orphans:
-            log.warning("closed %d import run(s) left running by a stopped process", orphans)
+        if mode != "daemon" and not lease.try_acquire():
+            raise LockHeld(f"another collector ({lease.holder()}) is writing this database")
+        if mode != "daemon" or not lease.shared:  # a standby sweeps when it takes over
+            orphans = close_orphaned_runs()
+            if orphans:
+                log.warning("closed %d import run(s) left running by a stopped process", orphans)
         client = KamoClient(
             settings.kamo_base_url,
             timeout=settings.kamo_timeout_seconds,
@@ -147,7 +122,7 @@ def run_writer(settings: Settings, mode: str) -> int:
         cycle = Cycle(db, client, settings.poll_interval_minutes, settings.retention_days)
         try:
             if mode == "daemon":
-                return Daemon(settings, cycle, stop).run()
+                return Daemon(settings, cycle, stop, lease).run()
             try:
                 result = cycle.run("manual")
             except WriteFailed as exc:  # once: nothing keeps it, so say it and fail

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from peewee import Database
 
 from collector.client import Deadline, Fetched, FetchError, Interrupted, KamoClient
+from collector.forecasts import parse_forecasts
 from collector.ingest import Counters, CycleData, store_cycle, stored_areas
 from collector.outage import UnwrittenRun, WriteFailed, is_write_error, write_error_cause
 from collector.parse import (
@@ -102,6 +103,13 @@ class Cycle:
         )
         # Told when the cycle moves from fetching to its write (the heartbeat shows it).
         self.on_phase: Callable[[str], None] | None = None
+        # Called first inside each write transaction: raises when this collector may no
+        # longer write (it lost the PostgreSQL writer lock), so the transaction rolls back.
+        self.guard: Callable[[], None] | None = None
+
+    def _guard(self) -> None:
+        if self.guard is not None:
+            self.guard()
 
     def _area_list(
         self, errors: dict[str, str], warnings: list[str], deadline: Deadline | None = None
@@ -127,6 +135,7 @@ class Cycle:
         slot = slot_start(started, self.interval)
         try:
             with self.db.atomic():
+                self._guard()
                 run = start_run(trigger, slot, request_ids)
         except Exception as exc:
             if not is_write_error(exc):
@@ -162,6 +171,7 @@ class Cycle:
             self.on_phase("writing")
         try:
             with self.db.atomic():
+                self._guard()
                 counters = store_cycle(data, int(started))
                 pruned = prune_readings(self.retention_days, slot)
                 finish_run(
@@ -236,6 +246,11 @@ class Cycle:
                 errors[str(area.id)] = str(exc)
                 continue
             data.loads[area.id] = grid.points
+            # A bad forecast series fails only itself: it comes back as a warning.
+            forecasts, forecast_warnings = parse_forecasts(grid.lines, grid.hours, area.id)
+            if forecasts:
+                data.forecasts[area.id] = forecasts
+            warnings.extend(forecast_warnings)
             if rows:
                 data.substations[area.id] = rows
             warnings.extend(grid.warnings + row_warnings)
@@ -254,6 +269,8 @@ def format_cycle_line(
         f"load +{c.load_new} new {c.load_revised} revised {c.load_unchanged} same",
         f"readings +{c.readings_stored}",
     ]
+    if c.forecasts_stored:
+        parts.append(f"forecasts +{c.forecasts_stored}")
     if next_slot is not None:
         parts.append(f"next {clock_label(next_slot, zone)}")
     if result.area_errors:

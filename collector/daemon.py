@@ -1,4 +1,6 @@
-"""The long-running collector: startup cycle, slot loop, trigger files, heartbeat, signals.
+"""The long-running collector: startup cycle, slot loop, requests, heartbeat, signals.
+
+Which collector polls (active or standby, on PostgreSQL) is in collector.roles.
 
 Signal handlers only set flags (the loop and the fetchers check them), so a SIGTERM
 never interrupts a database write half-way: fetches in flight are abandoned, the run is
@@ -19,23 +21,22 @@ from typing import Any
 
 from collector import __version__
 from collector.alerts import Alerter, Condition
+from collector.backup_alerts import backup_condition
 from collector.client import Interrupted
 from collector.cycle import Cycle, format_cycle_line
+from collector.lease import LEASE_CHECK, TAKEOVER_POLL, FileLease, LeaseLost, PgLease, identity
 from collector.loop import SlotLoop
 from collector.mqtt import MqttPublisher
 from collector.outage import PendingRuns, WriteFailed, write_error_cause
 from collector.peak_step import PeakWatchStep
+from collector.roles import MAX_CLAIM, Roles
+from collector.tasks import TASK_KINDS, TaskRunner
+from shared.channel import Channel, Request, open_channel
 from shared.config import Settings
-from shared.heartbeat import WRITE_EVERY, problems, run_deadline, write_heartbeat
-from shared.timeutil import iso, now_ts, slot_start
-from shared.triggers import (
-    Trigger,
-    claim,
-    expected_start,
-    pending_triggers,
-    release,
-    restore_claims,
-)
+from shared.heartbeat import WRITE_EVERY, problems, run_deadline
+from shared.settings_report import settings_report
+from shared.timeutil import iso, now_ts
+from shared.triggers import expected_start
 
 log = logging.getLogger("collector")
 
@@ -45,20 +46,32 @@ STUCK_KEY = "collector-stuck"
 # No manual cycle starts this close to a slot (a normal cycle takes 1-3 s); one that still
 # runs over a slot's start is followed by that slot's cycle at once (SlotLoop.catch_up).
 SLOT_GUARD = 15.0
-MAX_CLAIM = 100  # request ids one run answers (the API queues at most MAX_PENDING)
 
 
-class Daemon:
-    def __init__(self, settings: Settings, cycle: Cycle, stop: threading.Event) -> None:
+class Daemon(Roles):
+    def __init__(
+        self,
+        settings: Settings,
+        cycle: Cycle,
+        stop: threading.Event,
+        lease: FileLease | PgLease | None = None,
+        channel: Channel | None = None,
+    ) -> None:
         self.settings = settings
         self.cycle = cycle
         self.cycle.on_phase = lambda phase: self.beat(state=phase, since=now_ts())
         self.stop = stop  # also the client's abort flag
+        # Who may poll and where the heartbeat goes (DATA_DIR or tables: collector.lease);
+        # requests come through the same kind of channel (shared.channel).
+        self.lease = lease or FileLease(settings.lock_path, settings.heartbeat_path, held=True)
+        self.channel = channel or open_channel(settings.database_url, settings.data_dir)
+        self.cycle.guard = lambda: self.lease.guard(self.cycle.db)
+        self.active = False
         self.loop = SlotLoop(settings.poll_interval_minutes, self._scheduled)
         self.alerter = Alerter(
-            settings, watch=self._watched, unwritten=lambda: self.outage.snapshot()
+            settings, watch=self._watch, unwritten=lambda: self.outage.snapshot()
         )
-        self.outage = PendingRuns()
+        self.outage = PendingRuns(release=self.channel.release)
         self.peak = PeakWatchStep(settings, cycle.db, lambda: self.alerter.push.targets)
         self._beat_lock = threading.Lock()
         self._alert_lock = threading.Lock()
@@ -67,7 +80,14 @@ class Daemon:
         # A manual cycle is not started when the next slot begins within this many seconds.
         self.slot_guard = SLOT_GUARD
         started = now_ts()
+        # Backups and test emails, in a thread of their own (collector.tasks).
+        self.tasks = TaskRunner(
+            settings, cycle.db, started, on_scheduled=lambda: self.check_alerts(wait=False)
+        )
         self.state: dict[str, Any] = {
+            **identity(self.lease),
+            "role": "active" if self.lease.held else "standby",
+            "role_since": started,
             "pid": os.getpid(),
             "version": __version__,
             "started_at": started,
@@ -84,6 +104,9 @@ class Daemon:
             "manual_gap_seconds": settings.manual_gap_seconds,
             "slot_guard_seconds": SLOT_GUARD,
             "next_slot": None,
+            "backup_time": settings.backup_time,
+            # The effective settings (secrets as set/unset), for the API's Settings page.
+            "settings": settings_report(settings),
         }
         # MQTT (optional): state after each cycle; the broker's status goes into the heartbeat.
         self.mqtt = MqttPublisher.from_settings(settings, on_status=lambda s: self.beat(mqtt=s))
@@ -98,12 +121,10 @@ class Daemon:
             self.state["next_slot_iso"] = iso(next_ts, self.settings.tz)
             self.state["unwritten_runs"] = len(self.outage)
             try:
-                write_heartbeat(self.settings.heartbeat_path, self.state)
+                self.lease.write_heartbeat(self.state)
             except OSError as exc:
                 if not self._beat_failed:  # once per outage, not every 10 s
-                    log.warning(
-                        "could not write the heartbeat %s: %s", self.settings.heartbeat_path, exc
-                    )
+                    log.warning("could not write the heartbeat: %s", exc)
                 self._beat_failed = True
             else:
                 self._beat_failed = False
@@ -111,6 +132,8 @@ class Daemon:
     def _stuck(self, now: float) -> list[Condition]:
         """The watchdog's condition, from the same content the healthcheck reads."""
         with self._beat_lock:
+            if self.state.get("role") != "active":
+                return []  # a standby runs no cycles: nothing can be stuck
             found = problems(self.state, now, self.settings.tz)
             busy = self.state.get("deadline_at") is not None
             since = self.state["since"] if busy else self.state["last_finished_at"]
@@ -119,8 +142,12 @@ class Daemon:
             return []
         return [Condition(STUCK_KEY, "collector stuck", since, found)]
 
-    def _watched(self, now: float) -> list[Condition]:
-        return self._stuck(now) + self.peak.conditions()
+    def _watch(self, now: float) -> list[Condition]:
+        """Conditions the Alerter adds to its own: a stuck collector, the daily backup, a
+        failing peak watch."""
+        backup = backup_condition(self.settings, now, self.tasks.started_at)
+        found = self._stuck(now) + ([backup] if backup is not None else [])
+        return found + self.peak.conditions()
 
     def _beat_forever(self) -> None:
         raised = False
@@ -134,17 +161,21 @@ class Daemon:
     # --- cycles ---------------------------------------------------------------------------
 
     def _scheduled(self, _slot: int) -> None:
+        if not self.lease.verify():
+            return  # another collector polls now: the main loop stands by
         # A scheduled cycle also answers the manual requests waiting for it.
-        waiting = pending_triggers(self.settings.triggers_dir)[:MAX_CLAIM]
-        self.run_cycle("scheduled", waiting)
+        self.run_cycle("scheduled", self._pending())
 
-    def run_cycle(self, trigger: str, requests: list[Trigger] | None = None) -> None:
-        """One cycle, answering `requests`. Their files are claimed (renamed) now and removed
-        once a run row names them: written now, or after a write outage. A collector that
-        dies before leaves them to the next start (restore_claims), so none is lost."""
-        claimed = {t.request_id: claim(t) for t in requests or []}
-        ids = [request_id for request_id, path in claimed.items() if path is not None]
-        files = [path for path in claimed.values() if path is not None]
+    def run_cycle(self, trigger: str, requests: list[Request] | None = None) -> None:
+        """One cycle, answering `requests`. They are claimed now and released once a run row
+        names them: written now, or after a write outage. A collector that dies before
+        leaves them to the next active start (channel.restore), so none is lost."""
+        try:
+            files = self.channel.claim(requests or [], self.state["instance"])
+        except Exception as exc:  # the requests wait for the next cycle
+            log.warning("manual requests not claimed: %s", write_error_cause(exc))
+            files = []
+        ids = [r.request_id for r in files]
         self.flush_outage()
         started = now_ts()
         deadline = run_deadline(started, self.settings.poll_interval_minutes)
@@ -156,24 +187,29 @@ class Daemon:
         try:
             result = self.cycle.run(trigger, ids)
         except Interrupted:
-            release(files)  # the run row names them, as interrupted
+            self._release(files)  # the run row names them, as interrupted
             log.info("cycle interrupted by shutdown; recorded as failed")
+            return
+        except LeaseLost as exc:
+            self._restore(files)  # the collector that polls now answers them
+            log.error("import %s abandoned: %s", trigger, exc)
+            self._finished(finished_beat, "failed")
             return
         except WriteFailed as exc:
             exc.attempt.claimed = files
             dropped = self.outage.add(exc.attempt)
             if dropped is not None:  # its requests wait again rather than vanish
-                restore_claims(self.settings.triggers_dir, dropped.claimed)
+                self._restore(dropped.claimed)
             log.error("import %s failed: %s%s", trigger, exc, _requests(ids))
             self._finished(finished_beat, "failed")
             return
         except Exception as exc:
-            release(files)
+            self._release(files)
             log.exception("cycle crashed; the collector keeps running")
             log.error("import %s failed: %s%s", trigger, write_error_cause(exc), _requests(ids))
             self._finished(finished_beat, "failed")
             return
-        release(files)
+        self._release(files)
         # The line goes out before the heartbeat says the run finished: whoever sees the
         # finished run in the heartbeat finds its line in the log.
         line = format_cycle_line(result, trigger, self.settings.tz, self.loop.next_slot_ts())
@@ -234,7 +270,8 @@ class Daemon:
             self.mqtt.after_cycle()
 
     def _take_triggers(self) -> None:
-        pending = pending_triggers(self.settings.triggers_dir)
+        self._take_tasks()  # backups, test emails: not import cycles
+        pending = self._pending()
         if not pending:
             return
         now = now_ts()
@@ -249,13 +286,29 @@ class Daemon:
             return  # the rate limit, or the next slot answers them
         taken = pending[:MAX_CLAIM]
         log.info("manual import requested (%s)", _requests([t.request_id for t in taken]).strip())
+        if not self.lease.verify():
+            return
         next_slot = self.loop.next_slot_ts()
         self.run_cycle("manual", taken)
         self.loop.catch_up(next_slot)
 
+    def _take_tasks(self) -> None:
+        try:
+            waiting = self.channel.pending(kinds=TASK_KINDS, limit=MAX_CLAIM)
+        except Exception as exc:  # the database is down: they wait
+            log.debug("backup/test-email requests not read: %s", write_error_cause(exc))
+            return
+        self.tasks.take(waiting, self.channel, self.state["instance"])
+
+    def _become_active(self) -> None:
+        self.tasks.start()  # closes what a stopped holder left running
+        super()._become_active()
+
     # --- main loop ------------------------------------------------------------------------
 
     def run(self) -> int:
+        if not self.lease.held:
+            self.state.update(state="standby")
         self.beat()
         if self.mqtt is not None:
             self.mqtt.start()
@@ -266,20 +319,25 @@ class Daemon:
             self.settings.poll_interval_minutes,
             self.settings.database_url,
         )
-        restored = restore_claims(self.settings.triggers_dir)
-        if restored:
-            log.warning("answering %d request(s) a stopped collector had taken", len(restored))
-        self.loop.mark_polled(slot_start(now_ts(), self.settings.poll_interval_minutes))
-        self.run_cycle("startup")
         while not self.stop.is_set():
+            if not self.lease.verify(every=LEASE_CHECK):
+                self._stand_by()
+                if not self.lease.try_acquire():
+                    self.stop.wait(TAKEOVER_POLL)
+                    continue
+            if not self.active:
+                self._become_active()
+                continue
             self.loop.tick()
             if not self.stop.is_set():
                 self._take_triggers()
+                self.tasks.check_schedule()
             if len(self.outage) and now_ts() - self._last_flush_try > FLUSH_EVERY:
                 self.flush_outage()
             self.stop.wait(min(TRIGGER_POLL, max(0.05, self.loop.seconds_until_next())))
         if self.mqtt is not None:
             self.mqtt.stop()
+        self.tasks.stop()
         self.beat(state="stopped", since=now_ts(), deadline_at=None)
         log.info("collector stopped")
         return 0

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import peewee
 
 from collector.estimate_calib import update_load_estimates
+from collector.forecast_scores import build_forecast_scores
+from collector.forecasts import AreaForecasts, store_forecasts
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
 from collector.rollup import build_completed_hours
 from shared.models import (
@@ -34,6 +36,7 @@ class CycleData:
     areas: list[AreaInfo] = field(default_factory=list)  # the area list, when it was fetched
     loads: dict[int, list[LoadPoint]] = field(default_factory=dict)
     substations: dict[int, list[SubstationRow]] = field(default_factory=dict)
+    forecasts: dict[int, AreaForecasts] = field(default_factory=dict)
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Counters:
     load_unchanged: int = 0
     readings_stored: int = 0
     substations_new: int = 0
+    forecasts_stored: int = 0
 
 
 def _batches(rows: list, size: int = BATCH):
@@ -208,10 +212,12 @@ def store_cycle(data: CycleData, now: int) -> Counters:
         upsert_areas(data.areas)
     store_hourly_loads(data.loads, now, counters)
     store_readings(data.slot_ts, data.substations, now, counters)
+    counters.forecasts_stored = store_forecasts(data.slot_ts, data.forecasts)
     # Hours before this slot are complete: roll them up once, now (no-op within an hour).
     build_completed_hours(data.slot_ts)
     # The same hours calibrate the real-time estimate (shared.estimate).
     update_load_estimates(data.slot_ts)
+    build_forecast_scores(data.slot_ts)  # once a day; a no-op otherwise
     return counters
 
 

@@ -72,6 +72,11 @@ class SlotLoop:
         for minute in slot_marks(interval_minutes):
             self.scheduler.every().hour.at(f":{minute:02d}").do(self._fire)
 
+    def reschedule(self) -> None:
+        """Forget overdue fires (a standby that takes over starts from the next slot)."""
+        for job in self.scheduler.jobs:
+            job._schedule_next_run()
+
     def mark_polled(self, slot_ts: int) -> None:
         """A cycle outside the schedule (startup) already covered this slot."""
         self.polled.append(slot_ts)

@@ -38,6 +38,18 @@ class Mail:
         return f"<!doctype html>\n<html><body>\n{body}\n</body></html>\n"
 
 
+def test_mail(settings: Settings) -> Mail:
+    """The test message of `python -m collector test-email` and the Settings page."""
+    where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})"
+    return Mail(
+        "test message",
+        [
+            "This is a test message from KAMO Load Logger.",
+            f"Alerts go to {settings.notification_email} through {where}.",
+        ],
+    )
+
+
 def build_message(settings: Settings, mail: Mail) -> EmailMessage:
     sender = settings.smtp_from or settings.smtp_user or f"kamo-load-logger@{settings.smtp_host}"
     msg = EmailMessage()

@@ -12,13 +12,13 @@ import json
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from peewee import Database, DatabaseError
 
 from shared.models import ImportRun
-from shared.triggers import release
 
 log = logging.getLogger("collector")
 
@@ -60,7 +60,7 @@ class UnwrittenRun:
     message: str
     request_ids: list[str] = field(default_factory=list)
     run_id: int | None = None  # the row exists (left "running") when start_run got through
-    claimed: list[Path] = field(default_factory=list)  # request files, removed once written
+    claimed: list[Any] = field(default_factory=list)  # requests, released once written
 
 
 def is_write_error(exc: BaseException) -> bool:
@@ -71,7 +71,10 @@ class PendingRuns:
     """Failed attempts waiting for a writable database, oldest first, at most MAX_KEPT.
     The main loop adds and flushes; the watchdog thread reads a snapshot for the alert."""
 
-    def __init__(self, limit: int = MAX_KEPT) -> None:
+    def __init__(
+        self, limit: int = MAX_KEPT, release: Callable[[list[Any]], None] | None = None
+    ) -> None:
+        self._release = release  # the channel's: the requests a written run answers are done
         self._kept: deque[UnwrittenRun] = deque(maxlen=limit)
         self._lock = threading.Lock()
         self.dropped = 0  # attempts beyond the cap: counted in the message of the next row
@@ -112,7 +115,11 @@ class PendingRuns:
             for _ in kept:
                 self._kept.popleft()
             self.dropped = 0
-        release([path for attempt in kept for path in attempt.claimed])
+        if self._release is not None:
+            try:
+                self._release([request for attempt in kept for request in attempt.claimed])
+            except Exception as exc:  # they stay claimed: answered again later, not lost
+                log.warning("answered requests not marked done: %s", write_error_cause(exc))
         return len(kept)
 
 

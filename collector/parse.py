@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from shared.timeutil import LabelError, resolve_kamo_labels
+from shared.timeutil import LabelError, ResolvedLabel, resolve_kamo_labels
 
 
 class ParseError(ValueError):
@@ -57,6 +57,9 @@ class SubstationRow:
 class AreaGrid:
     points: list[LoadPoint]
     warnings: list[str]
+    # Every series as sent and the resolved hours, for the forecasts (collector.forecasts).
+    lines: list[Any] = field(default_factory=list)
+    hours: list[ResolvedLabel] = field(default_factory=list)
 
 
 def decode_json(body: bytes, content_type: str = "") -> Any:
@@ -205,7 +208,7 @@ def parse_areagrid(payload: Any, area_id: int) -> AreaGrid:
             warnings.append(f"area {area_id}: skipped {kw:g} kW, {hour.problem}")
             continue
         points.append(LoadPoint(hour.ts, kw))
-    return AreaGrid(points, warnings)
+    return AreaGrid(points, warnings, series, resolved)
 
 
 def parse_loadtable(payload: Any, area_id: int) -> tuple[list[SubstationRow], list[str]]:

@@ -62,6 +62,20 @@ def finish_run(
     return run
 
 
+def slot_was_polled(slot_ts: int) -> bool:
+    """Did a finished cycle poll this slot? Runs that ended by a stop, a crash or a lost
+    lock carry a message and do not count: their slot is polled again at a takeover."""
+    return (
+        ImportRun.select()
+        .where(
+            (ImportRun.slot_ts == slot_ts)
+            & (ImportRun.status != "running")
+            & (ImportRun.message.is_null() | (ImportRun.status != "failed"))
+        )
+        .exists()
+    )
+
+
 def close_orphaned_runs() -> int:
     """Mark runs left 'running' by a dead process as failed. Call only while holding the lock."""
     return (

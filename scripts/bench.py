@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Each section prints a JSON list of [figure, value, target] rows on its last line.
-SECTIONS = ["bench_collector.py", "bench_api.py", "bench_dashboard.py", "bench_estimate.py"]
+SECTIONS = [
+    "bench_collector.py",
+    "bench_forecast.py",
+    "bench_api.py",
+    "bench_dashboard.py",
+    "bench_estimate.py",
+]
 BENCH_DB = HERE.parent / "data" / "bench.db"  # one year at 5 minutes, made once (~4 min)
 
 
+def _bench_db_current() -> bool:
+    """The database exists and has this program's schema (an older one answers 503)."""
+    if not BENCH_DB.is_file():
+        return False
+    sys.path.insert(0, str(HERE.parent))
+    from shared.schema import SCHEMA_VERSION
+
+    try:
+        with sqlite3.connect(f"file:{BENCH_DB}?mode=ro", uri=True) as conn:
+            found = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+    except sqlite3.Error:
+        return False
+    return found == SCHEMA_VERSION
+
+
 def ensure_bench_db() -> None:
-    if BENCH_DB.is_file():
+    if _bench_db_current():
         return
     print(f"generating {BENCH_DB} (one year, ~31 million readings; a few minutes, once)")
     subprocess.run(

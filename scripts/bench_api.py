@@ -90,6 +90,8 @@ def latency_cases(db_path: Path) -> list[tuple[str, str, float]]:
     end = iso(newest, KAMO_ZONE).replace("+", "%2B")
     month = iso(newest - 30 * 86400, KAMO_ZONE).replace("+", "%2B")
     year = iso(newest - 365 * 86400, KAMO_ZONE).replace("+", "%2B")
+    # The generated year ends before today: ask for its last 12 forecast hours explicitly.
+    last_hours = iso(newest - 12 * 3600, KAMO_ZONE).replace("+", "%2B")
     return [
         (
             f"substations 30 d, area {big}, auto",
@@ -105,6 +107,11 @@ def latency_cases(db_path: Path) -> list[tuple[str, str, float]]:
         ("coincident peaks 12 months", "/api/load/coincident-peaks", 50),
         ("load current, area 20", "/api/load/current/20", 10),
         ("substations current, area 1", f"/api/substations/current/{big}", 30),
+        (
+            "forecast + accuracy (1 year of vintages), area 20",
+            f"/api/forecast/20?start={last_hours}",
+            50,
+        ),
     ]
 
 

@@ -1,4 +1,5 @@
-"""Generate a benchmark database: one year of 5-minute polls, ~300 substations (~31M readings).
+"""Generate a benchmark database: one year of 5-minute polls, ~300 substations (~31M readings),
+and hourly forecast vintages (a 12-hour forecast reissued every hour, ~2.3M rows).
 
     python scripts/gen_bench_db.py --out data/bench.db [--seed 1] [--days 365]
 
@@ -10,6 +11,7 @@ collector's own rollup code builds the hourly substation rollup. Takes a few min
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -23,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from collector.estimate_calib import update_load_estimates  # noqa: E402
+from collector.forecast_scores import build_forecast_scores  # noqa: E402
 from collector.rollup import build_completed_hours  # noqa: E402
 from shared.db import bind, open_writer  # noqa: E402
 from shared.models import pf_to_columns  # noqa: E402
@@ -33,6 +36,8 @@ MEMBERS = range(1, 18)
 AGGREGATES = {18: range(1, 10), 19: range(10, 18), 20: range(1, 18)}
 HOUR = 3600
 BATCH = 50_000
+FORECAST_LEADS = 12  # the forecast covers 12 hours ahead and is reissued every hour
+FORECAST_BASE, FORECAST_STEP = 0.02, 0.019  # error spread as in scripts/kamo_sim_forecast.py
 
 
 def diurnal(ts: int) -> float:
@@ -68,6 +73,22 @@ def reading_rows(rng: random.Random, subs, start: int, end: int, interval: int):
             pf = 0.0 if kvar == 0 else math.copysign(round(kw / math.hypot(kw, kvar), 2), kvar)
             centi, exact = pf_to_columns(pf)
             yield (ts, sid, kw, kvar, centi, exact, 0, 0)
+
+
+def forecast_rows(rng: random.Random, actual: dict[tuple[int, int], float], start: int, end: int):
+    """Vintages in key order, shaped like what the collector keeps from the simulator: each
+    target hour gets 13 values (issued 12 h ahead down to its own hour), each one a new
+    vintage since the error shrinks as the hour comes closer."""
+    areas = sorted({a for a, _ in actual})
+    for area in areas:
+        for target in range(start + FORECAST_LEADS * HOUR, end, HOUR):
+            kw = actual[(area, target)]
+            steps = [rng.gauss(0, FORECAST_STEP) for _ in range(FORECAST_LEADS)]
+            error = rng.gauss(0, FORECAST_BASE) + sum(steps)
+            for lead in range(FORECAST_LEADS, -1, -1):  # oldest issue first: key order
+                yield (area, "Forecast", target, target - lead * HOUR, round(kw * (1 + error)))
+                if lead:
+                    error -= steps[lead - 1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +139,16 @@ def main(argv: list[str] | None = None) -> int:
         load_rows += [(a, ts, float(kw), ts + 300, ts + 300, 0) for a, kw in values.items()]
     load_rows.sort()
     conn.executemany("INSERT INTO hourly_load VALUES (?, ?, ?, ?, ?, ?)", load_rows)
+    actual = {(a, ts): kw for a, ts, kw, *_ in load_rows}
+    forecasts = 0
+    insert_forecast = (
+        "INSERT INTO forecast (area_id, series, target_ts, issued_ts, value_kw) "
+        "VALUES (?, ?, ?, ?, ?)"
+    )
+    rows_iter = forecast_rows(random.Random(args.seed + 1), actual, start, end)
+    while chunk := list(itertools.islice(rows_iter, BATCH)):
+        conn.executemany(insert_forecast, chunk)
+        forecasts += len(chunk)
     # One import run per slot; about 1% failed.
     runs = []
     for ts in range(start, end, interval):
@@ -172,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     db.connect()
     with db.atomic():
         hours = build_completed_hours(end, max_hours=args.days * 24 + 24)
+        build_forecast_scores(end, max_days=args.days + 2)
     while True:  # the real-time estimate's calibration, a week per transaction like the collector
         with db.atomic():
             if not update_load_estimates(end):
@@ -181,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     size = args.out.stat().st_size
     print(
         f"{args.out}: {total:,} readings, {len(load_rows):,} hourly loads, {len(runs):,} runs, "
+        f"{forecasts:,} forecast vintages, "
         f"{hours:,} rollup hours, {size / 1e9:.2f} GB, {time.monotonic() - began:.0f} s"
     )
     return 0

@@ -24,6 +24,8 @@ _MEANINGS = {
     "wrong-shape": "substations keyed by name, not a list; areagrid: series a string",
     "unknown-fields": "extra fields on the answer and on every row or series",
     "unknown-series": "areagrid: Forecast and Day Ahead series around Actual",
+    "forecast-relabel": "areagrid: the Forecast series changes its label every 6 hours",
+    "text-series": "areagrid: an extra series whose values are text, not numbers",
     "trickle": "the real answer, one byte every --trickle-ms",
     "huge-body": "a --huge-mb answer with its Content-Length",
     "huge-chunked": "a --huge-mb answer, chunked, no length given",
@@ -47,6 +49,8 @@ FAULT_MODES = (
     "wrong-shape",
     "unknown-fields",
     "unknown-series",
+    "forecast-relabel",
+    "text-series",
     *HOSTILE_MODES,
 )
 FAULT_MEANINGS = {mode: _MEANINGS[mode] for mode in FAULT_MODES}
@@ -89,5 +93,6 @@ def apply_fault(obj: dict, fault: str, extra_series: Callable[[], tuple[dict, di
             row.update(region="x", updatedBy=3)
     elif fault == "unknown-series" and series is not None:
         forecast, day_ahead = extra_series()
-        obj["chartLineData"] = [forecast, *series, day_ahead]
+        actual = [s for s in series if str(s.get("label", "")).lower() == "actual"]
+        obj["chartLineData"] = [forecast, *actual, day_ahead]
     return obj

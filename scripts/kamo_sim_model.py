@@ -221,15 +221,6 @@ class KamoModel:
             "lineChartLabels": [central_label(h) for h in hours],
         }
 
-    def forecast_series(self, seed: int, area: int, now: datetime, label: str) -> dict:
-        """An extra series like the live API's forecasts (values for every hour)."""
-        data = []
-        for h in window_hours(now):
-            members = AGGREGATES.get(area, (area,))
-            total = sum(self.final_kw(seed, m, h) for m in members)
-            data.append(float(round(total * (0.96 + 0.08 * unit(seed, area, label, h)))))
-        return {"label": label, "data": data}
-
     # Substation readings (arealoadtable)
 
     def readings(self, seed: int, area: int, now: datetime) -> list[dict]:

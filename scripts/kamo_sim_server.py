@@ -17,6 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also importable by path, not only run
 from kamo_sim_faults import HTML_ERROR_PAGE, TIMEOUT_FAULT_SECONDS, apply_fault  # noqa: E402
+from kamo_sim_forecast import (  # noqa: E402
+    day_ahead_series,
+    forecast_series,
+    relabelled,
+    text_series,
+)
 from kamo_sim_hostile import (  # noqa: E402
     TRANSPORT_MODES,
     VALUE_MODES,
@@ -73,9 +79,20 @@ class Simulator(ThreadingHTTPServer):
     def extra_series(self, area: int, settings: Settings) -> tuple[dict, dict]:
         """The Forecast and Day Ahead series the unknown-series fault adds around Actual."""
         now = self.data_now(settings)
-        forecast = self.model.forecast_series(self.seed, area, now, "Forecast")
-        day_ahead = self.model.forecast_series(self.seed, area, now, "Day Ahead")
-        return forecast, day_ahead
+        forecast = forecast_series(self.model, self.seed, area, now)
+        return forecast, day_ahead_series(self.model, self.seed, area, now)
+
+    def areagrid(self, area: int, settings: Settings, fault: str | None) -> dict:
+        """Actual, then the forecast (unless switched off); the forecast faults apply here."""
+        now = self.data_now(settings)
+        obj = self.model.areagrid(self.seed, area, now, settings.revise)
+        if settings.forecast:
+            label = relabelled(now) if fault == "forecast-relabel" else "Forecast"
+            forecast = forecast_series(self.model, self.seed, area, now, label)
+            obj["chartLineData"].append(forecast)
+            if fault == "text-series":
+                obj["chartLineData"].append(text_series(forecast))
+        return obj
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -216,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             model, seed, now = self.server.model, self.server.seed, self.server.data_now(settings)
             if endpoint == "areagrid":
-                obj = model.areagrid(seed, area, now, settings.revise)
+                obj = self.server.areagrid(area, settings, fault)
             else:
                 obj = model.arealoadtable(seed, area, now)
         if fault in VALUE_MODES:

@@ -24,6 +24,7 @@ class Settings:
     error_rate: float = 0.0
     date_skew_seconds: float = 0.0
     revise: int = 0
+    forecast: bool = True  # serve the Forecast series beside Actual
     trickle_ms: float = 1000.0  # trickle: one byte of the answer every N ms
     huge_mb: int = 200  # huge-body, huge-chunked: answer size
     retry_after_seconds: int = 120  # http429: the Retry-After header
@@ -61,6 +62,8 @@ def validate_settings(current: Settings, changes: dict) -> Settings:
             raise ValueError("error_rate must be a number from 0 to 1")
         elif key == "revise" and not (_is_number(value) and isinstance(value, int)):
             raise ValueError("revise must be an integer (kW)")
+        elif key == "forecast" and not isinstance(value, bool):
+            raise ValueError("forecast must be true or false")
         elif key == "trickle_ms" and not (_is_number(value) and 1 <= value <= 60_000):
             raise ValueError("trickle_ms must be a number from 1 to 60000")
         elif key == "huge_mb" and not (isinstance(value, int) and 1 <= value <= 4096):

@@ -66,6 +66,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="S",
         help="fault http429: Retry-After seconds (default 120)",
     )
+    parser.add_argument(
+        "--no-forecast", action="store_true", help="serve Actual only, no Forecast series"
+    )
     parser.add_argument("--quiet", action="store_true", help="no request log")
     args = parser.parse_args(argv)
     if not 0 <= args.error_rate <= 1:
@@ -121,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         trickle_ms=args.trickle_ms,
         huge_mb=args.huge_mb,
         retry_after_seconds=args.retry_after,
+        forecast=not args.no_forecast,
     )
     try:
         server = Simulator((args.host, args.port), args.seed, settings, args.fixtures, args.quiet)

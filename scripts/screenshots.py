@@ -35,6 +35,8 @@ SHOTS = (
     ("inspector-30d.png", "/inspector?area=1&range=30d", DESKTOP, False, None),
     ("tables.png", "/tables?table=substation_hourly", DESKTOP, False, None),
     ("imports.png", "/imports", DESKTOP, False, None),
+    ("backups.png", "/backups", DESKTOP, False, None),
+    ("settings.png", "/settings", DESKTOP, False, None),
     ("dashboard-phone.png", "/", PHONE, False, None),
     ("inspector-phone.png", "/inspector?area=1&range=48h", PHONE, False, "#load-chart"),
 )

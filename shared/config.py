@@ -9,35 +9,33 @@ line and exit with status 2 (`exit_on_config_error`).
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+
+from shared.config_checks import (
+    ConfigError,
+    check_clock,
+    check_http_url,
+    check_mqtt_url,
+    check_peak_watch_areas,
+    check_topic,
+    check_url,
+    split_urls,
+)
 
 ALLOWED_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
 ON_OFF = ("on", "off", "true", "false", "1", "0")
-URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
-# MQTT topic words: no wildcards (+ #), no empty levels, no leading or trailing slash.
-TOPIC_PREFIX = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A setting has a value the program cannot use."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
 
 
 def cycle_deadline_seconds(interval_minutes: int) -> float:
@@ -82,9 +80,12 @@ class Settings:
     mqtt_prefix: str = "kamo"
     mqtt_discovery: bool = True
     mqtt_discovery_prefix: str = "homeassistant"
+    backup_time: str | None = None  # "HH:MM" local (TZ): the collector's daily backup
     peak_watch_areas: tuple[int, ...] = (20,)  # KAMO's system load always, then the listed
     peak_watch_hours: int = 3
     peak_watch_percent: float = 97.0
+    # Where each variable that was set came from: "environment" or ".env" (unset: default).
+    sources: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -111,22 +112,38 @@ class Settings:
         return self.data_dir / "collector.lock"
 
 
-def _read_environment(environ: Mapping[str, str] | None, env_file: str | Path | None) -> dict:
+def _read_environment(
+    environ: Mapping[str, str] | None, env_file: str | Path | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(values, origin of each): the environment wins over `.env`."""
     merged: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    merged.update(os.environ if environ is None else environ)
-    return merged
+    origin = dict.fromkeys(merged, ".env")
+    process = os.environ if environ is None else environ
+    merged.update(process)
+    origin.update(dict.fromkeys(process, "environment"))
+    return merged, origin
 
 
 class _Reader:
-    """Typed accessors over the merged environment; each raises ConfigError."""
+    """Typed accessors over the merged environment; each raises ConfigError. Remembers the
+    names it was asked for, so the settings can say where each one came from."""
 
-    def __init__(self, values: Mapping[str, str]) -> None:
+    def __init__(self, values: Mapping[str, str], origin: Mapping[str, str]) -> None:
         self.values = values
+        self.origin = origin
+        self.asked: set[str] = set()
+
+    def raw(self, name: str) -> str | None:
+        self.asked.add(name)
+        return self.values.get(name)
+
+    def sources(self) -> dict[str, str]:
+        return {n: self.origin[n] for n in sorted(self.asked) if (self.values.get(n) or "").strip()}
 
     def text(self, name: str, default: str | None = None) -> str | None:
-        value = self.values.get(name)
+        value = self.raw(name)
         if value is None or value.strip() == "":
             return default
         return value.strip()
@@ -163,85 +180,20 @@ class _Reader:
         return value
 
 
-def _check_url(
-    name: str, value: str, schemes: tuple[str, ...], shown: tuple[str, ...] | None = None
-) -> str:
-    """`shown`: the forms named in the error, when `schemes` also holds ones users never write."""
-    scheme, sep, rest = value.partition("://")
-    if not sep or scheme.lower() not in schemes or not rest:
-        forms = shown or tuple(f"{s}://" for s in schemes)
-        listed = " or ".join(forms) if len(forms) < 3 else f"{', '.join(forms[:-1])} or {forms[-1]}"
-        raise ConfigError(name, f"{value!r} is not a URL starting with {listed}")
-    return value
-
-
-def _check_http_url(name: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(name, f"{value!r} is not an http:// or https:// URL with a host")
-    return value.rstrip("/")
-
-
-def _split_urls(name: str, value: str | None) -> tuple[str, ...]:
-    """Comma or whitespace separated URLs; each needs a scheme. The collector checks them
-    against Apprise's services at start (collector.push.check_notify_urls)."""
-    urls = tuple(u for u in re.split(r"[\s,]+", value or "") if u)
-    for url in urls:
-        if not URL_SCHEME.match(url):
-            raise ConfigError(name, f"{url[:40]!r} is not a URL such as ntfy://host/topic")
-    return urls
-
-
-def _check_mqtt_url(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 (raises on a bad port)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ConfigError("MQTT_URL", "not mqtt://[user:password@]host[:port] or mqtts://... (TLS)")
-    return value
-
-
-def _check_topic(name: str, value: str) -> str:
-    if not TOPIC_PREFIX.match(value):
-        raise ConfigError(name, f"{value!r}: use letters, digits, _ - and / between words")
-    return value
-
-
-def _peak_watch_areas(value: str | None) -> tuple[int, ...]:
-    """Area 20 (KAMO's system load) is always watched; PEAK_WATCH_AREAS adds to it."""
-    found = [20]
-    for part in (p.strip() for p in (value or "").split(",")):
-        if not part:
-            continue
-        if not part.isdigit() or not 1 <= int(part) <= 20:
-            raise ConfigError(
-                "PEAK_WATCH_AREAS", f"{part[:20]!r} is not an area id 1-20 (use e.g. 3,7,18)"
-            )
-        if int(part) not in found:
-            found.append(int(part))
-    return tuple(found)
-
-
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
     """Read and validate every setting. Environment variables win over `.env`."""
-    r = _Reader(_read_environment(environ, env_file))
+    r = _Reader(*_read_environment(environ, env_file))
 
-    base_url = _check_url(
+    base_url = check_url(
         "KAMO_BASE_URL",
         r.text("KAMO_BASE_URL", "https://kamofamilyload.kamopower.com/api"),
         ("http", "https"),
     ).rstrip("/")
     data_dir = Path(r.text("DATA_DIR", "data"))
     # The database lives in DATA_DIR unless DATABASE_URL says otherwise (default: data/...).
-    database_url = _check_url(
+    database_url = check_url(
         "DATABASE_URL",
         r.text("DATABASE_URL", f"sqlite:///{data_dir / 'kamo_load.db'}"),
         # peewee's *ext schemes still work, but the error names only what the docs teach.
@@ -271,7 +223,7 @@ def load_settings(
         smtp_host=r.text("SMTP_HOST"),
         smtp_port=r.integer("SMTP_PORT", 587, 1, 65535),
         smtp_user=r.text("SMTP_USER"),
-        smtp_password=r.values.get("SMTP_PASSWORD") or None,
+        smtp_password=r.raw("SMTP_PASSWORD") or None,
         smtp_from=r.text("SMTP_FROM"),
         smtp_security=r.choice("SMTP_SECURITY", "starttls", SMTP_SECURITY_MODES, upper=False),
         notification_email=r.text("NOTIFICATION_EMAIL"),
@@ -287,17 +239,19 @@ def load_settings(
         retention_days=r.integer("RETENTION_DAYS", 0, 1, 36500) or None,
         low_disk_mb=r.integer("LOW_DISK_MB", 1024, 1, 10_000_000),
         manual_gap_seconds=r.integer("MANUAL_MIN_GAP_SECONDS", 60, 0, 3600),
-        notify_urls=_split_urls("NOTIFY_URLS", r.values.get("NOTIFY_URLS")),
-        public_url=_check_http_url("PUBLIC_URL", r.text("PUBLIC_URL")),
-        mqtt_url=_check_mqtt_url(r.text("MQTT_URL")),
-        mqtt_prefix=_check_topic("MQTT_PREFIX", r.text("MQTT_PREFIX", "kamo")),
+        notify_urls=split_urls("NOTIFY_URLS", r.raw("NOTIFY_URLS")),
+        public_url=check_http_url("PUBLIC_URL", r.text("PUBLIC_URL")),
+        mqtt_url=check_mqtt_url(r.text("MQTT_URL")),
+        mqtt_prefix=check_topic("MQTT_PREFIX", r.text("MQTT_PREFIX", "kamo")),
         mqtt_discovery=r.choice("MQTT_DISCOVERY", "on", ON_OFF, upper=False) in ("on", "true", "1"),
-        mqtt_discovery_prefix=_check_topic(
+        mqtt_discovery_prefix=check_topic(
             "MQTT_DISCOVERY_PREFIX", r.text("MQTT_DISCOVERY_PREFIX", "homeassistant")
         ),
-        peak_watch_areas=_peak_watch_areas(r.values.get("PEAK_WATCH_AREAS")),
+        backup_time=check_clock("BACKUP_TIME", r.text("BACKUP_TIME")),
+        peak_watch_areas=check_peak_watch_areas(r.raw("PEAK_WATCH_AREAS")),
         peak_watch_hours=r.integer("PEAK_WATCH_HOURS", 3, 0, 24),
         peak_watch_percent=r.number("PEAK_WATCH_PERCENT", 97.0, 50.0, 100.0),
+        sources=r.sources(),
     )
 
 

@@ -7,6 +7,7 @@ classes work on SQLite (the default) and PostgreSQL.
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     BooleanField,
@@ -113,6 +114,8 @@ class ImportRun(BaseModel):
     load_unchanged = IntegerField(default=0)
     readings_stored = IntegerField(default=0)
     substations_new = IntegerField(default=0)
+    # Forecast vintages written (schema 9); a DEFAULT in SQL too, for raw INSERTs.
+    forecasts_stored = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
     area_errors = TextField(default="{}")  # JSON {"7": "timeout", ...}
     warnings = TextField(default="[]")  # JSON list of strings
     message = TextField(null=True)
@@ -252,6 +255,127 @@ class PushDelivery(BaseModel):
         table_name = "push_delivery"
         primary_key = CompositeKey("target", "key")
 
+
+# --- requests the collector carries out (schema version 7) -------------------------------
+
+
+class CollectorTask(BaseModel):
+    """A request other than an import that the collector carried out: a backup (by hand
+    or scheduled) or a test email. The API shows its progress: queued, running, done or
+    failed, with the collector's message (and the SMTP server's answer for a test email)."""
+
+    request_id = TextField(primary_key=True)  # the trigger's id; scheduled-YYYY-MM-DD
+    kind = TextField()  # backup | test_email
+    requested_at = DoubleField()
+    started_at = DoubleField(null=True)
+    finished_at = DoubleField(null=True)
+    status = TextField()  # queued | running | done | failed
+    message = TextField(default="")
+    detail = TextField(default="")  # JSON: the backup's file name, the SMTP answer
+
+    class Meta:
+        table_name = "collector_task"
+
+
+# --- scale-out on PostgreSQL (schema version 8) --------------------------------------------
+
+
+class ImportRequest(BaseModel):
+    """A manual request queued through the database (PostgreSQL; SQLite uses trigger files).
+
+    The only table the API's role may write (INSERT). The key is the request id, so an
+    insert needs no sequence. `status`: pending -> claimed (a cycle took it) -> done (a run
+    row names it); a claimed request of a dead collector becomes pending again.
+    """
+
+    request_id = TextField(primary_key=True)
+    # Defaults in the table too: a plain INSERT by another client needs only the id and time.
+    kind = TextField(default="import", constraints=[SQL("DEFAULT 'import'")])
+    requested_at = DoubleField()
+    status = TextField(default="pending", index=True, constraints=[SQL("DEFAULT 'pending'")])
+    claimed_by = TextField(null=True)  # collector instance
+    claimed_at = DoubleField(null=True)
+    done_at = DoubleField(null=True)
+
+    class Meta:
+        table_name = "import_request"
+
+
+class CollectorState(BaseModel):
+    """One row per collector instance: its heartbeat where every API can read it.
+
+    `lock_pid` is the server process of the instance's lock session: the session ends with
+    the process (kill -9) or after TCP keepalives give up (lost network), freeing the lock.
+    """
+
+    instance = TextField(primary_key=True)
+    host = TextField()
+    pid = IntegerField()
+    role = TextField()  # active | standby | stopped
+    since = DoubleField()  # when it took this role
+    lock_pid = IntegerField(null=True)
+    heartbeat = TextField()  # the heartbeat JSON, as the file protocol writes it
+    updated_at = DoubleField()
+
+    class Meta:
+        table_name = "collector_state"
+
+
+SCALE_OUT_MODELS = [ImportRequest, CollectorState]
+
+
+# --- forecasts (schema version 9) --------------------------------------------------------
+
+
+class Forecast(BaseModel):
+    """KAMO's non-`Actual` areagrid series, one row per vintage: a value is stored when it
+    differs from the latest stored one for its (area, series, target hour), so the table
+    holds every distinct forecast a target hour got, each with the poll slot that saw it.
+
+    Keyed area and series first so a series' history is contiguous and an hourly forecast
+    update appends to one leaf page per (area, series) instead of touching many.
+    """
+
+    area_id = IntegerField()
+    series = TextField()  # the label as KAMO sent it
+    target_ts = EpochField()  # UTC instant the label names (as hourly_load.ts)
+    issued_ts = EpochField()  # start of the poll slot that first saw this value
+    value_kw = DoubleField()
+
+    class Meta:
+        table_name = "forecast"
+        primary_key = CompositeKey("area_id", "series", "target_ts", "issued_ts")
+        without_rowid = True
+
+
+WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, Forecast)
+
+
+class ForecastScore(BaseModel):
+    """Forecast error summed per (area, series, UTC day of the target hour, lead hours).
+
+    Built by the collector once a UTC day is over and its actuals can no longer change
+    (KAMO's window reaches 12 hours back), so the API's accuracy reads a few thousand of
+    these rows a year instead of joining every vintage with its actual. Averages are sums
+    over counts; `rel_count` counts the hours whose actual was above 0 (MAPE's hours).
+    """
+
+    area_id = IntegerField()
+    series = TextField()
+    day_ts = EpochField()  # UTC midnight of the target hours' day
+    lead = SmallIntegerField()
+    count = IntegerField()
+    abs_sum = DoubleField()
+    rel_sum = DoubleField()
+    rel_count = IntegerField()
+
+    class Meta:
+        table_name = "forecast_score"
+        primary_key = CompositeKey("area_id", "series", "day_ts", "lead")
+        without_rowid = True
+
+
+WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, ForecastScore)
 
 # --- real-time estimate and peak watch (schema version 10) -------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from peewee import Database, OperationalError, ProgrammingError, SqliteDatabase
 
+from shared.channel import serialize_migrations
 from shared.models import ALL_MODELS, RowCount, SchemaVersion
 
 COUNTED_TABLES = ("hourly_load", "substation_reading")
@@ -70,6 +71,38 @@ def _v6_push_delivery(db: Database) -> None:
     db.create_tables([PushDelivery], safe=True)
 
 
+def _v7_collector_tasks(db: Database) -> None:
+    """Backups and test emails the collector carried out, for the dashboard (collector.tasks).
+    Self-contained: the table is created here, whatever version comes before."""
+    from shared.models import CollectorTask
+
+    db.create_tables([CollectorTask], safe=True)
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "collector_task_requested_at" '
+        'ON "collector_task" ("requested_at")'
+    )
+
+
+def _v8_scale_out(db: Database) -> None:
+    """Manual requests and collector heartbeats in tables, for PostgreSQL deployments with
+    no shared data directory (SQLite keeps using files; the tables stay empty there)."""
+    from shared.models import SCALE_OUT_MODELS
+
+    db.create_tables(SCALE_OUT_MODELS, safe=True)
+
+
+def _v9_forecast(db: Database) -> None:
+    """KAMO's forecast series, kept per vintage (collector.forecasts), their daily error
+    sums (collector.forecast_scores), and how many vintages each run wrote. A fresh
+    database has the column already (version 1 creates import_run from the model)."""
+    from shared.models import Forecast, ForecastScore
+
+    db.create_tables([Forecast, ForecastScore], safe=True)
+    if "forecasts_stored" not in {c.name for c in db.get_columns("import_run")}:
+        db.execute_sql(
+            'ALTER TABLE "import_run" ADD COLUMN "forecasts_stored" INTEGER NOT NULL DEFAULT 0'
+        )
+
 def _v10_peak_watch(db: Database) -> None:
     """The real-time estimate's hourly calibration and the peak watch history."""
     from shared.models import PEAK_MODELS
@@ -85,7 +118,10 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     4: _v4_epoch_bigint,
     5: _v5_request_ids,
     6: _v6_push_delivery,
-    7: _v10_peak_watch,  # written as version 10; the lead renumbers at merge
+    7: _v7_collector_tasks,
+    8: _v8_scale_out,
+    9: _v9_forecast,
+    10: _v10_peak_watch,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -112,6 +148,7 @@ def migrate(db: Database) -> list[int]:
     """Apply every missing migration in order; returns the versions applied."""
     applied = []
     with db.atomic():
+        serialize_migrations(db)
         found = current_version(db) or 0
         if found > SCHEMA_VERSION:
             raise SchemaTooNew(

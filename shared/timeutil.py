@@ -217,6 +217,20 @@ def local_month(ts: float, zone: ZoneInfo) -> tuple[int, int]:
     return local.year, local.month
 
 
+def daily_time_before(ts: float, zone: ZoneInfo, clock: str) -> int:
+    """The newest instant at or before `ts` whose local wall clock reads `clock` ("HH:MM").
+    A time the spring change skips counts as the same time past the gap (02:30 -> 03:30
+    CDT); a time the autumn change repeats counts once, at its first occurrence."""
+    hour, minute = (int(part) for part in clock.split(":"))
+    day = datetime.fromtimestamp(int(ts), zone).date()
+    for back in (0, 1, 2):
+        d = date.fromordinal(day.toordinal() - back)
+        at = int(datetime(d.year, d.month, d.day, hour, minute, tzinfo=zone).timestamp())
+        if at <= ts:
+            return at
+    raise AssertionError("unreachable: a local day lasts at most 25 hours")
+
+
 def utc_offset(ts: float, zone: ZoneInfo) -> int:
     """Seconds to add to a UTC instant to get the wall clock of `zone` at that instant."""
     offset = datetime.fromtimestamp(int(ts), zone).utcoffset()

@@ -9,6 +9,10 @@ start at least MANUAL_GAP seconds apart, and not when the next scheduled slot be
 a few seconds: the scheduled cycle then answers the pending requests. (A manual cycle that
 still runs over a slot's start is followed by that slot's cycle, late but not skipped.)
 `expected_start` states that rule once, for the collector and for the API's answer.
+
+The same channel carries other requests for the collector, named by the file's `kind`:
+'import' (the default, also for files without one), 'backup', 'test_email'. Only imports
+coalesce into cycles; the others are tasks the collector runs one by one (collector.tasks).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from shared.timeutil import now_ts
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_PENDING = 20
 MANUAL_GAP = 60.0  # default seconds between the starts of two manual cycles
+KINDS = ("import", "backup", "test_email")
 
 
 class TooManyPending(RuntimeError):
@@ -96,6 +101,7 @@ class Trigger:
     request_id: str
     path: Path
     requested_at: float | None
+    kind: str = "import"
 
 
 def new_request_id() -> str:
@@ -103,13 +109,15 @@ def new_request_id() -> str:
 
 
 def write_trigger(
-    directory: Path, request_id: str | None = None, limit: int | None = None
+    directory: Path, request_id: str | None = None, limit: int | None = None, kind: str = "import"
 ) -> Trigger:
     """Queue a request. Raises TooManyPending when `limit` files already wait, OSError when
     the directory cannot be written (disk full, read-only)."""
     request_id = request_id or new_request_id()
     if not REQUEST_ID.match(request_id):
         raise ValueError(f"request id {request_id!r} has characters other than A-Z a-z 0-9 _ -")
+    if kind not in KINDS:
+        raise ValueError(f"request kind {kind!r} is not one of {', '.join(KINDS)}")
     if limit is not None and count_pending(directory) >= limit:
         raise TooManyPending(f"{limit} manual import requests are already waiting")
     directory.mkdir(parents=True, exist_ok=True)
@@ -118,12 +126,14 @@ def write_trigger(
     target = directory / f"{request_id}.json"
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump({"request_id": request_id, "requested_at": requested_at}, handle)
+            json.dump(
+                {"request_id": request_id, "requested_at": requested_at, "kind": kind}, handle
+            )
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)  # a full disk must not leave temp files behind
         raise
-    return Trigger(request_id, target, requested_at)
+    return Trigger(request_id, target, requested_at, kind)
 
 
 def pending_triggers(directory: Path) -> list[Trigger]:
@@ -139,12 +149,32 @@ def pending_triggers(directory: Path) -> list[Trigger]:
         if not path.is_file():  # reading a FIFO or a device would block the collector
             continue
         try:
-            requested_at = json.loads(path.read_text()).get("requested_at")
+            body = json.loads(path.read_text())
+            requested_at, kind = body.get("requested_at"), body.get("kind") or "import"
         except (OSError, ValueError, AttributeError):
-            requested_at = None
+            requested_at, kind = None, "import"
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:
             continue
-        found.append((mtime, Trigger(path.stem, path, requested_at)))
+        found.append((mtime, Trigger(path.stem, path, requested_at, str(kind))))
     return [t for _, t in sorted(found, key=lambda pair: pair[0])]
+
+
+def waiting_request(directory: Path, request_id: str) -> Trigger | None:
+    """The request `request_id` while its file waits or is taken but not yet recorded (the
+    API reports it queued), else None."""
+    if not REQUEST_ID.match(request_id):
+        return None
+    for name in (f"{request_id}.json", f"{CLAIMED}{request_id}.json"):
+        path = directory / name
+        try:
+            body = json.loads(path.read_text())
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        return Trigger(request_id, path, body.get("requested_at"), body.get("kind") or "import")
+    return None

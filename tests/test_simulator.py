@@ -37,6 +37,7 @@ DEFAULTS = {
     "error_rate": 0.0,
     "date_skew_seconds": 0,
     "revise": 0,
+    "forecast": True,
     "trickle_ms": 1000.0,
     "huge_mb": 200,
     "retry_after_seconds": 120,
@@ -120,8 +121,9 @@ def test_areagrid_shape_matches_fixture(sim):
         answer = grid(sim.base_url, area)
         assert set(answer) == set(real)
         assert answer["Id"] == area
-        assert [s["label"] for s in answer["chartLineData"]] == ["Actual"]
-        assert set(answer["chartLineData"][0]) == set(real["chartLineData"][0])
+        # Actual first, as captured; then the simulator's forecast (not in the capture).
+        assert [s["label"] for s in answer["chartLineData"]] == ["Actual", "Forecast"]
+        assert all(set(s) == set(real["chartLineData"][0]) for s in answer["chartLineData"])
         data = actual(answer)
         assert len(data) == 24 and len(answer["lineChartLabels"]) == 24
         assert all(v is None or isinstance(v, float) for v in data)

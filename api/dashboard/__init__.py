@@ -1,4 +1,5 @@
-"""The server-rendered dashboard: `/`, `/inspector`, `/tables`, `/imports` (one blueprint,
+"""The server-rendered dashboard: `/`, `/inspector`, `/tables`, `/imports`, `/backups`,
+`/settings` and `/requests/<id>` (one blueprint,
 api.dashboard.blueprint; one module per page).
 
 Pages read the same read-only database as the REST API, through its queries. They work
@@ -9,7 +10,15 @@ answer a 400 page naming the parameter; a database that cannot serve answers a 5
 except on `/`, whose job is to show that state.
 """
 
-from api.dashboard import imports, inspector, overview, tables  # noqa: F401  (routes on bp)
+from api.dashboard import (  # noqa: F401  (routes on bp)
+    backups,
+    imports,
+    inspector,
+    overview,
+    request_status,
+    settings,
+    tables,
+)
 from api.dashboard.blueprint import assets, bp
 
 __all__ = ["assets", "bp"]

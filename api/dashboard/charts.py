@@ -144,10 +144,13 @@ def render(
     fmt: Callable[[float], str],
     title: str,
     gap: float,
+    ahead: int | None = None,
 ) -> Markup:
     """The chart as SVG markup. `gap` (seconds) breaks a line where data is missing;
-    `data-points` on the root says how many points the first series has."""
+    `data-points` on the root says how many points the first series has. `ahead` extends
+    the x axis past `end` (for a forecast); `data-end` stays `end`, the data's window."""
     end = max(end, start + 1)
+    axis_end = max(end, ahead or end)
     for item in series:
         item.points = downsample(item.points)
         if item.band is not None and len(item.band) > MAX_POINTS:
@@ -160,7 +163,7 @@ def render(
     y_low, y_high = yticks[0], yticks[-1]
 
     def x_of(ts: float) -> float:
-        return LEFT + (ts - start) / (end - start) * PLOT_W
+        return LEFT + (ts - start) / (axis_end - start) * PLOT_W
 
     def y_of(value: float) -> float:
         return TOP + (y_high - value) / (y_high - y_low) * PLOT_H
@@ -181,7 +184,7 @@ def render(
         out.append(
             f'<text class="tick y" x="{LEFT - 8}" y="{y + 4:.1f}">{value:,.{digits}f}</text>'
         )
-    for ts, label in time_ticks(start, end, zone):
+    for ts, label in time_ticks(start, axis_end, zone):
         x = x_of(ts)
         out.append(
             f'<line class="grid x" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + PLOT_H}"/>'

@@ -16,8 +16,10 @@ from flask import current_app, render_template
 from peewee import Database
 
 from api import params
+from api.collector_requests import poll_interval_minutes
 from api.dashboard import charts
 from api.dashboard.blueprint import bp
+from api.dashboard.forecast_view import forecast_view
 from api.dashboard.formatting import low_pf, num
 from api.dbconn import get_db
 from api.errors import BadParameter
@@ -98,14 +100,19 @@ def area_view(db: Database, area: tuple, range_key: str, now: float, zone: ZoneI
     win = window(range_key, now, newest)
     rows = load_q.history(db, area_id, win.start, win.end)
     day_stats = load_q.stats(db, area_id, newest - 23 * HOUR, newest + HOUR) if current else None
+    forecast = forecast_view(db, area_id, now, live=not win.moved)
+    title = f"Hourly load of {area[1]}, MW, {RANGE_LABELS[range_key]}"
+    if forecast.points:
+        title += f", with KAMO's forecast ({forecast.series}) dashed"
     chart = charts.render(
-        [charts.Series("Load", [(ts, kw / 1000) for ts, kw in rows])],
+        [charts.Series("Load", [(ts, kw / 1000) for ts, kw in rows]), *forecast.chart_series()],
         start=win.start,
         end=win.end,
+        ahead=forecast.end,  # room for the forecast's hours
         zone=zone,
         unit="MW",
         fmt=lambda v: f"{v:,.1f}",
-        title=f"Hourly load of {area[1]}, MW, {RANGE_LABELS[range_key]}",
+        title=title,
         gap=1.5 * HOUR,
     )
     view: dict[str, Any] = {
@@ -117,6 +124,7 @@ def area_view(db: Database, area: tuple, range_key: str, now: float, zone: ZoneI
         "points": len(rows),
         "hourly": None,
         "daily": None,
+        "forecast": forecast,
     }
     if RANGES[range_key] <= HOURLY_TABLE_UP_TO:
         view["hourly"] = list(reversed(rows))
@@ -248,7 +256,7 @@ def inspector():
         if not area[3]:
             subs = substation_table(db, area_id, sort, direction == "desc")
     elif sub is not None:
-        interval = current_app.config["POLL_INTERVAL_MINUTES"] * 60
+        interval = poll_interval_minutes() * 60
         detail = substation_view(db, sub, range_key, now, zone, interval)
     return render_template(
         "inspector.html",

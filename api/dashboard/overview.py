@@ -12,14 +12,17 @@ from typing import Any
 from flask import current_app, render_template
 from peewee import Database
 
+from api.collector_requests import poll_interval_minutes
+from api.collectors import collectors
 from api.dashboard.blueprint import bp
 from api.dbconn import database_problem
+from api.queries import alerts as alerts_q
 from api.queries import load as load_q
 from api.queries import peak as peak_q
 from api.queries import status as q
 from api.queries.common import database_size
 from shared.estimate import area_estimate, stale_after
-from shared.heartbeat import STALE_AFTER, collector_state, problems
+from shared.heartbeat import STALE_AFTER, problems
 from shared.timeutil import HOUR, now_ts
 
 DAY = 86400
@@ -30,8 +33,8 @@ RECENT_RUNS = 20
 
 def collector() -> dict[str, Any]:
     """The collector as its heartbeat file tells it: running, stale or never seen."""
-    state, beat = collector_state(current_app.config["DATA_DIR"] / "collector.heartbeat")
-    beat = beat or {}
+    view = collectors()
+    state, beat = view.state, view.beat or {}
     stuck = problems(beat, zone=current_app.config["ZONE"]) if state == "running" else []
     return {
         "state": state,
@@ -172,15 +175,22 @@ def overview(db: Database, now: float) -> dict[str, Any]:
         ],
         "gaps": gaps(db, now, areas),
         "runs": [decode_run(r, areas) for r in q.runs(db, RECENT_RUNS)],
+        "alerts": [_alert(a) for a in alerts_q.alert_states(db)],
     }
 
 
 def system_now(db: Database, now: float) -> dict[str, Any]:
     """KAMO's real-time estimate (shared.estimate), for the "now, estimated" line."""
-    stale = stale_after(current_app.config["POLL_INTERVAL_MINUTES"])
+    stale = stale_after(poll_interval_minutes())
     found = area_estimate(db, load_q.SYSTEM_AREA, now, stale)
     found.pop("members", None)
     return found
+
+
+def _alert(state: dict) -> dict:
+    """An active alert (alert_state), as /api/status shows it: title, then its lines."""
+    title, *lines = (state["detail"] or state["key"]).splitlines()
+    return {"key": state["key"], "title": title, "since": state["since"], "lines": lines}
 
 
 @bp.get("/")
@@ -193,6 +203,6 @@ def index():
         problem=problem,
         data=data,
         trigger_ready=bool(current_app.config.get("API_KEY")),
-        poll_minutes=current_app.config["POLL_INTERVAL_MINUTES"],
+        poll_minutes=poll_interval_minutes(),
         peak_percent=current_app.config.get("PEAK_WATCH_PERCENT", 97.0),
     )

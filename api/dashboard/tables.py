@@ -22,6 +22,7 @@ from flask import Response, current_app, render_template, request, stream_with_c
 from peewee import Database
 
 from api import params
+from api.collector_requests import poll_interval_minutes
 from api.dashboard.blueprint import bp
 from api.dbconn import get_db
 from api.errors import BadParameter
@@ -236,7 +237,7 @@ def _table_request(db):
 def tables():
     db = get_db()
     tables, table, sort, descending, size, after, before = _table_request(db)
-    counts = row_counts(db, tables, current_app.config["POLL_INTERVAL_MINUTES"])
+    counts = row_counts(db, tables, poll_interval_minutes())
     shown = page(db, table, sort, descending, size, after, before) if table else None
     return render_template(
         "tables.html",

@@ -11,7 +11,7 @@ from api.queries.common import is_sqlite
 RUN_COLUMNS = (
     "id, trigger, request_id, request_ids, slot_ts, started_at, finished_at, status, "
     "areas_total, areas_ok, load_new, load_revised, load_unchanged, readings_stored, "
-    "substations_new, area_errors, warnings, message, clock_skew_seconds"
+    "substations_new, forecasts_stored, area_errors, warnings, message, clock_skew_seconds"
 )
 RUN_FIELDS = tuple(c.strip() for c in RUN_COLUMNS.split(","))
 

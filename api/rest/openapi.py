@@ -9,6 +9,9 @@ from werkzeug.wrappers import Response
 
 from api import __version__
 from api.params import MAX_ROW_ID, MONTH_PATTERN
+from api.rest.forecast import DEFAULT_HOURS as FORECAST_DEFAULT_HOURS
+from api.rest.forecast import MAX_ACCURACY_DAYS as FORECAST_MAX_DAYS
+from api.rest.forecast import MAX_HOURS as FORECAST_MAX_HOURS
 from api.rest.load import MAX_COINCIDENT_MONTHS, MAX_PEAK_PERIODS
 from api.rest.openapi_parts import (
     AREA,
@@ -29,6 +32,7 @@ from api.rest.openapi_parts import (
 from api.rest.openapi_peak import PATHS as PEAK_PATHS
 from api.rest.openapi_peak import SCHEMAS as PEAK_SCHEMAS
 from api.rest.openapi_schemas import SCHEMAS
+from api.rest.openapi_tasks import TASK_PATHS, TASK_SCHEMAS
 from api.rest.substations import MAX_POINTS
 
 bp = Blueprint("openapi", __name__)
@@ -137,6 +141,33 @@ PATHS: dict[str, Any] = {
             ),
         ],
         area=False,
+    ),
+    "/api/forecast/{area_id}": get_operation(
+        "KAMO's latest forecast per series for the coming hours, and its accuracy by lead",
+        ok_reply("Forecast"),
+        [
+            AREA,
+            param(
+                "hours",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": FORECAST_MAX_HOURS},
+                f"Hours of forecast from `start` (default {FORECAST_DEFAULT_HOURS})",
+            ),
+            param(
+                "start",
+                "query",
+                START["schema"],
+                "First target hour (the hour holding it), ISO 8601; without an offset local "
+                "time in TZ (default: the current hour)",
+            ),
+            param(
+                "days",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": FORECAST_MAX_DAYS},
+                "Score only target hours from N days before `start` on (default: every "
+                "stored hour); the newest stored hour, still provisional, is never scored",
+            ),
+        ],
     ),
     "/api/substations/current/{area_id}": get_operation(
         "Newest reading of each substation of an area", ok_reply("SubstationsCurrent"), [AREA]
@@ -256,9 +287,9 @@ def document() -> dict[str, Any]:
             "description": "Read-only access to KAMO Power load data logged by the collector. "
             "Times are ISO 8601 with the offset of the configured TZ.",
         },
-        "paths": {**PATHS, **PEAK_PATHS},
+        "paths": {**PATHS, **TASK_PATHS, **PEAK_PATHS},
         "components": {
-            "schemas": {**SCHEMAS, **PEAK_SCHEMAS},
+            "schemas": {**SCHEMAS, **TASK_SCHEMAS, **PEAK_SCHEMAS},
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
         },
     }

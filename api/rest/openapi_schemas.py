@@ -52,6 +52,7 @@ RUN = _obj(
         "load_unchanged": INT,
         "readings_stored": INT,
         "substations_new": INT,
+        "forecasts_stored": INT,
         "area_errors": _t("object", additionalProperties=STR),
         "warnings": _arr(STR),
         "message": STR_N,
@@ -81,7 +82,23 @@ COLLECTOR = _obj(
             nullable=True,
             description="the collector's MQTT broker (MQTT_URL); null while MQTT is off",
         ),
+        "active": _ref("CollectorInstance"),
+        "standby": _arr(_ref("CollectorInstance")),
     }
+)
+COLLECTOR_INSTANCE = _obj(
+    {
+        "instance": STR_N,
+        "host": STR_N,
+        "pid": INT_N,
+        "role": STR_N,
+        "since": TIME_N,
+        "heartbeat_at": TIME_N,
+        "heartbeat_age_seconds": NUM_N,
+    },
+    nullable=True,
+    description="a collector process: the active one polls (it holds the writer lock), "
+    "standbys take over when it stops (PostgreSQL)",
 )
 RATE = _obj(
     {
@@ -112,6 +129,7 @@ BUCKET_OR_RAW = {
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": STR}, properties={"error": STR, "parameter": STR}),
+    "CollectorInstance": COLLECTOR_INSTANCE,
     "Cooperative": _obj(
         {"id": INT, "name": STR, "abbreviation": STR, "is_aggregate": _t("boolean")}
     ),
@@ -210,6 +228,33 @@ SCHEMAS: dict[str, Any] = {
             "end": TIME,
             "resolution": STR,
             "substations": _arr(_obj({"id": INT, "name": STR_N, "points": _arr(BUCKET_OR_RAW)})),
+        }
+    ),
+    "Forecast": _obj(
+        {
+            **AREA_HEAD,
+            "start": TIME,
+            "hours": INT,
+            "accuracy_days": INT_N,
+            "series": _arr(
+                _obj(
+                    {
+                        "series": STR,
+                        "issued": TIME_N,
+                        "points": _arr(_obj({"timestamp": TIME, "value_kw": NUM, "issued": TIME})),
+                        "accuracy": _arr(
+                            _obj(
+                                {
+                                    "lead_hours": INT,
+                                    "count": INT,
+                                    "mae_kw": NUM,
+                                    "mape_percent": NUM_N,
+                                }
+                            )
+                        ),
+                    }
+                )
+            ),
         }
     ),
     "Imports": _obj({"runs": _arr(RUN), "next_before_id": INT_N}),

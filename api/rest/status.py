@@ -5,19 +5,23 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, current_app, jsonify
+from peewee import PeeweeException
 from werkzeug.wrappers import Response
 
 from api import __version__, params
 from api.auth import protected
+from api.collector_requests import collector_heartbeat
+from api.collectors import channel, collectors
 from api.dbconn import database_problem, get_db
+from api.errors import Unavailable
 from api.queries import alerts as alerts_q
 from api.queries import status as q
 from api.queries.common import database_size
 from api.rest import peak
 from api.rest.present import number, run_dict, when
-from shared.heartbeat import collector_state, problems
+from shared.heartbeat import problems
 from shared.timeutil import CLOCK_SKEW_LIMIT, HOUR, now_ts
-from shared.triggers import MAX_PENDING, REQUEST_ID, TooManyPending, expected_start, write_trigger
+from shared.triggers import MAX_PENDING, REQUEST_ID, TooManyPending, expected_start
 
 bp = Blueprint("status", __name__)
 
@@ -27,12 +31,28 @@ MAX_GAP_LIST = 20
 
 
 def _heartbeat() -> tuple[str, dict]:
-    state, beat = collector_state(current_app.config["DATA_DIR"] / "collector.heartbeat")
-    return state, beat or {}
+    return collector_heartbeat()
+
+
+def _instance(found: dict | None) -> dict | None:
+    """A collector instance (active or standby): where it runs and how fresh it is."""
+    if found is None:
+        return None
+    age = found.get("heartbeat_age_seconds")
+    return {
+        "instance": found.get("instance"),
+        "host": found.get("host"),
+        "pid": found.get("pid"),
+        "role": found.get("role"),
+        "since": when(found.get("since")),
+        "heartbeat_at": when(found.get("heartbeat_at")),
+        "heartbeat_age_seconds": number(age, 1) if isinstance(age, int | float) else None,
+    }
 
 
 def _collector() -> dict:
-    state, beat = _heartbeat()
+    view = collectors()
+    state, beat = view.state, view.beat or {}
     return {
         "state": state,
         "heartbeat_at": when(beat.get("updated_at")),
@@ -44,6 +64,9 @@ def _collector() -> dict:
         "problems": collector_reasons(state, beat),
         "unwritten_runs": beat.get("unwritten_runs") or 0,
         "mqtt": _mqtt(beat.get("mqtt")),
+        # Which collector polls, and which stand by (PostgreSQL: any number, any machine).
+        "active": _instance(view.active),
+        "standby": [_instance(s) for s in view.standby],
     }
 
 
@@ -270,7 +293,7 @@ def trigger() -> Response:
     now = now_ts()
     at, by = _expected(beat, now) if state == "running" else (None, None)
     try:
-        made = write_trigger(current_app.config["DATA_DIR"] / "triggers", limit=MAX_PENDING)
+        made = channel().submit(limit=MAX_PENDING)
     except TooManyPending as exc:
         wait = max(1, math.ceil(at - now)) if at is not None else 60
         response = jsonify({"error": f"{exc}; try again in {wait} s", "retry_after": wait})
@@ -283,6 +306,9 @@ def trigger() -> Response:
         response = jsonify({"error": f"cannot queue the request in the data directory: {reason}"})
         response.status_code = 503
         return response
+    except PeeweeException as exc:  # PostgreSQL: the server refused the insert
+        current_app.logger.warning("manual import request not queued: %s", exc)
+        raise Unavailable(f"cannot queue the request in the database: {exc}".strip()) from None
     response = jsonify(
         {
             "request_id": made.request_id,

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from werkzeug.wrappers import Response
 
 from api import params
+from api.collector_requests import poll_interval_minutes
 from api.dbconn import get_db
 from api.errors import ApiError, BadParameter
 from api.queries import substations as q
@@ -87,7 +88,7 @@ def _substation(db, area_id: int) -> int | None:
 def _resolution(span: int, series: int) -> tuple[str, int]:
     """(name, bucket seconds; 0 for raw) for the `resolution` parameter."""
     choice = params.choice("resolution", "auto", ("auto", "raw", *RESOLUTIONS))
-    interval = current_app.config["POLL_INTERVAL_MINUTES"] * 60
+    interval = poll_interval_minutes() * 60
     if choice == "auto":
         if span // interval * series <= AUTO_MAX_POINTS:
             return "raw", 0

@@ -4,9 +4,10 @@
 modules here do the work, one concern each:
 
 * locate: which database and data directory, found the way the collector and the API find them
-* sqlite_files: opening, copying and installing SQLite files without disturbing a live reader
-* checks: integrity and schema version, whether the collector runs, confirmation
-* backup: VACUUM INTO, check, gzip, rotation; the safety copies restore and import make
+* sqlite_files: installing SQLite files without disturbing a live reader
+* checks: whether the collector runs, confirmation
+* backup: backup.sh over collector.backup (VACUUM INTO, check, gzip, rotation: the code the
+  collector's own backups run too); the safety copies restore and import make
 * restore: unpacking a backup and putting it in place of the live database
 * migrate_export, migrate_import: the portable SQL dump (SQLite or PostgreSQL)
 * output, errors: what the commands print, and how they stop

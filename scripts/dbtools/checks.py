@@ -4,62 +4,17 @@ whether the collector is running, and the user's confirmation."""
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from collector.backup_files import DbInfo, closing_owned, connect_existing, describe
 from collector.lock import lock_is_held
 from shared.heartbeat import STALE_AFTER, collector_state
-from shared.schema import SCHEMA_VERSION
 
-from .errors import BadDatabase, Refused
+from .errors import Refused
 from .locate import Location
-from .output import stamp
-from .sqlite_files import closing_owned, connect_existing, qident, user_tables
-
-# Tables that hold collected data; a database without a row in any of them counts as empty.
-DATA_TABLES = ("area", "hourly_load", "substation", "substation_reading", "import_run")
-
-
-@dataclass
-class DbInfo:
-    schema_version: int | None
-    counts: dict[str, int] = field(default_factory=dict)
-    newest_reading: int | None = None
-    newest_hour: int | None = None
-    size: int = 0
-
-    def has_data(self) -> bool:
-        return any(self.counts.get(t, 0) for t in DATA_TABLES)
-
-    def summary(self) -> str:
-        def n(table: str) -> str:
-            return f"{self.counts.get(table, 0):,}"
-
-        parts = [
-            f"schema version {self.schema_version}",
-            f"readings {n('substation_reading')} (newest {stamp(self.newest_reading)})",
-            f"hourly loads {n('hourly_load')} (newest {stamp(self.newest_hour)})",
-            f"import runs {n('import_run')}",
-        ]
-        return ", ".join(parts)
-
-
-def describe(conn: sqlite3.Connection) -> DbInfo:
-    tables = user_tables(conn)
-    version = None
-    if "schema_version" in tables:
-        version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-    info = DbInfo(schema_version=version)
-    for table in tables:
-        info.counts[table] = conn.execute(f"SELECT count(*) FROM {qident(table)}").fetchone()[0]
-    if "substation_reading" in tables:
-        info.newest_reading = conn.execute("SELECT max(ts) FROM substation_reading").fetchone()[0]
-    if "hourly_load" in tables:
-        info.newest_hour = conn.execute("SELECT max(ts) FROM hourly_load").fetchone()[0]
-    return info
 
 
 def read_info(db: Path) -> DbInfo:
@@ -67,48 +22,6 @@ def read_info(db: Path) -> DbInfo:
     conn = connect_existing(db)
     with closing_owned(conn, db):
         return describe(conn)
-
-
-def check_database(path: Path) -> DbInfo:
-    """Integrity and schema version of a database file we own (a copy, a backup being read)."""
-    try:
-        conn = sqlite3.connect(str(path), isolation_level=None)
-        try:
-            rows = [row[0] for row in conn.execute("PRAGMA integrity_check(100)")]
-            if rows != ["ok"]:
-                lines = [line for row in rows for line in row.splitlines() if "***" not in line]
-                more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
-                raise BadDatabase(f"integrity check failed: {'; '.join(lines[:3])}{more}")
-            info = describe(conn)
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise BadDatabase(f"not a readable SQLite database ({exc})") from None
-    if info.schema_version is None:
-        raise BadDatabase("no schema_version table: not a KAMO Load Logger database")
-    if info.schema_version > SCHEMA_VERSION:
-        raise BadDatabase(
-            f"schema version {info.schema_version} is newer than this program knows "
-            f"({SCHEMA_VERSION}): update the program first, then restore"
-        )
-    info.size = path.stat().st_size
-    return info
-
-
-def damage_in(db: Path) -> str | None:
-    """What PRAGMA quick_check finds wrong in a live database, or None when it finds nothing
-    or cannot tell (busy). Asked after a copy failed: SQLite reports some damage as an
-    operational error ("database or disk is full"), which would otherwise read as a disk
-    problem."""
-    try:
-        conn = connect_existing(db)
-        with closing_owned(conn, db):
-            rows = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
-    except sqlite3.OperationalError:
-        return None
-    except sqlite3.DatabaseError as exc:
-        return str(exc)
-    return None if rows == ["ok"] else "; ".join(rows)
 
 
 # --- the collector must be stopped for restore/import -----------------------------------------

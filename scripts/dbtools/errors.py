@@ -1,15 +1,8 @@
-"""How a command stops: dbtool.py turns these into a message and exit status 1."""
+"""How a command stops: dbtool.py turns these into a message and exit status 1. The classes
+live with the backup code the collector shares (collector.backup_files)."""
 
 from __future__ import annotations
 
+from collector.backup_files import BadDatabase, Failed, Refused
 
-class Refused(Exception):
-    """The command will not go on; the message says why and what to do."""
-
-
-class BadDatabase(Refused):
-    pass
-
-
-class Failed(Exception):
-    """Something went wrong; the message says in what state things are."""
+__all__ = ["BadDatabase", "Failed", "Refused"]

@@ -16,14 +16,20 @@ from typing import Any, TextIO
 from peewee import SqliteDatabase
 from playhouse.db_url import connect as connect_url
 
+from collector.backup_files import (
+    closing_owned,
+    connect_existing,
+    describe,
+    qident,
+    user_tables,
+    utc_now,
+)
 from shared.db import bind
 from shared.schema import SCHEMA_VERSION, migrate
 
-from .checks import describe
 from .errors import Refused
 from .locate import locate, redact
-from .output import row_counts, utc_now
-from .sqlite_files import closing_owned, connect_existing, qident, user_tables
+from .output import row_counts
 
 DUMP_MAGIC = "-- KAMO Load Logger SQL dump"
 DUMP_FORMAT = 1

@@ -8,23 +8,24 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from collector.backup_files import (
+    DATA_TABLES,
+    DbInfo,
+    check_database,
+    qident,
+    user_tables,
+    work_dir,
+)
 from shared.db import bind, open_writer
 from shared.schema import SCHEMA_VERSION, migrate
 
-from .checks import (
-    DATA_TABLES,
-    DbInfo,
-    SoleWriter,
-    check_database,
-    read_info,
-    refuse_if_collector_runs,
-)
+from .checks import SoleWriter, read_info, refuse_if_collector_runs
 from .errors import BadDatabase, Refused
 from .locate import locate, redact
 from .migrate_export import DUMP_MAGIC, insert_into
 from .output import row_counts, say
 from .restore import replace_live_database
-from .sqlite_files import qident, scratch_near, user_tables, work_dir
+from .sqlite_files import scratch_near
 
 PG_BATCH = 2000
 

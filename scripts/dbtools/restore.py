@@ -9,27 +9,21 @@ import sqlite3
 import zlib
 from pathlib import Path
 
+from collector.backup_files import check_database, match_owner, work_dir
 from collector.lock import LockHeld, writer_lock
 from shared.schema import SCHEMA_VERSION
 
 from .backup import save_current
-from .checks import (
-    SoleWriter,
-    check_database,
-    confirm,
-    read_info,
-    refuse_if_collector_runs,
-)
+from .checks import SoleWriter, confirm, read_info, refuse_if_collector_runs
 from .errors import BadDatabase, Failed, Refused
 from .locate import Location, container_path, locate, require_sqlite
 from .output import say
 from .sqlite_files import (
     SQLITE_HEADER,
     install_or_explain,
-    match_owner,
+    remove_database_files,
     remove_if_not_sqlite,
     scratch_near,
-    work_dir,
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -80,9 +74,15 @@ def replace_live_database(
             # Checked again under the lock: a collector may have started meanwhile.
             refuse_if_collector_runs(loc, job, check_lock=False)
             if save_kind:
-                say(job.name, save_current(db, loc.backup_dir, save_kind))
+                line, damaged = save_current(db, loc.backup_dir, save_kind)
+                say(job.name, line)
                 if remove_if_not_sqlite(db):
                     say(job.name, f"removed {db}: not an SQLite file, and saved above")
+                elif damaged:
+                    # SQLite cannot write into a file whose schema it cannot read; its files
+                    # are saved, so the new database starts from a clean file.
+                    remove_database_files(db)
+                    say(job.name, f"removed {db}: damaged, and its files saved above")
             install_or_explain(candidate, db)
     except LockHeld as exc:
         raise Refused(f"the collector started meanwhile ({exc})") from None

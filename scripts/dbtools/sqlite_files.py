@@ -1,92 +1,17 @@
-"""SQLite files on disk: opened without changing them, copied while live, installed through
-SQLite's backup API, and never left owned by root."""
+"""SQLite files on disk for restore and import: installed through SQLite's backup API, and
+never left owned by root. Opening and copying live files is collector.backup_files."""
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import os
-import shutil
 import sqlite3
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import Failed, Refused
+from collector.backup_files import match_owner
 
-STALE_TEMP_SECONDS = 24 * 3600
+from .errors import Failed
+
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def connect_existing(path: Path, query_only: bool = True) -> sqlite3.Connection:
-    """Open an existing database without changing it.
-
-    A normal (read-write) open, so that SQLite removes the -wal/-shm files it may create when
-    the collector is not running; `query_only` keeps this connection from writing (VACUUM
-    INTO needs it off, and writes only its own output file).
-    """
-    if not path.is_file():
-        raise Refused(f"no database file at {path}")
-    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
-    if query_only:
-        conn.execute("PRAGMA query_only=1")
-    return conn
-
-
-@contextlib.contextmanager
-def closing_owned(conn: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connection]:
-    """Close `conn`, then give any -wal/-shm root left behind to the database file's owner."""
-    try:
-        yield conn
-    finally:
-        conn.close()
-        match_owner([Path(f"{path}-wal"), Path(f"{path}-shm")], path)
-
-
-def match_owner(paths: list[Path], reference: Path) -> None:
-    """When run as root (cron on the host, `docker exec`), files we create must not end up
-    owned by root, or the collector, running as its own user, could no longer write."""
-    if os.geteuid() != 0:
-        return
-    try:
-        ref = reference.stat()
-    except OSError:
-        return
-    for path in paths:
-        with contextlib.suppress(OSError):
-            st = path.stat()
-            if (st.st_uid, st.st_gid) != (ref.st_uid, ref.st_gid):
-                os.chown(path, ref.st_uid, ref.st_gid)
-
-
-def user_tables(conn: sqlite3.Connection) -> list[str]:
-    rows = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name"
-    )
-    return [name for (name,) in rows]
-
-
-def qident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def snapshot(source: Path, target: Path) -> None:
-    """A consistent copy of a live database: VACUUM INTO runs in one read transaction, so the
-    collector keeps writing (WAL) and the copy is the database as of one commit."""
-    conn = connect_existing(source, query_only=False)
-    with closing_owned(conn, source):
-        conn.execute("VACUUM INTO ?", (str(target),))
-
-
-def gzip_to(source: Path, target: Path) -> None:
-    """Compress `source` to `target` under a temporary name, then rename: a half-written file
-    never looks like a backup."""
-    tmp = target.with_name(f".{target.name}.tmp")
-    with source.open("rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
-        shutil.copyfileobj(src, dst, 1024 * 1024)
-    os.replace(tmp, target)
 
 
 def remove_if_not_sqlite(path: Path) -> bool:
@@ -97,9 +22,14 @@ def remove_if_not_sqlite(path: Path) -> bool:
         head = f.read(len(SQLITE_HEADER))
     if not head or head == SQLITE_HEADER:
         return False
+    remove_database_files(path)
+    return True
+
+
+def remove_database_files(path: Path) -> None:
+    """The database file and its -wal/-shm. Only for files whose copy was saved first."""
     for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         part.unlink(missing_ok=True)
-    return True
 
 
 def install_or_explain(candidate: Path, target: Path) -> None:
@@ -145,19 +75,3 @@ def scratch_near(db: Path | None) -> Path:
     if db is not None and db.parent.is_dir():
         return db.parent
     return Path(tempfile.gettempdir())
-
-
-@contextlib.contextmanager
-def work_dir(near: Path, prefix: str) -> Iterator[Path]:
-    """A temporary folder beside the database or the backups (same disk, so no surprise about
-    free space in /tmp), removed afterwards."""
-    near.mkdir(parents=True, exist_ok=True)
-    for stale in near.glob(f"{prefix}*"):
-        with contextlib.suppress(OSError):
-            if stale.is_dir() and time.time() - stale.stat().st_mtime > STALE_TEMP_SECONDS:
-                shutil.rmtree(stale)
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=near))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)

@@ -43,6 +43,8 @@ def pages(history_dir: Path) -> list[str]:
         "/tables",
         "/tables?table=substation",
         "/tables?table=import_run",
+        "/backups",
+        "/settings",
     ]
 
 

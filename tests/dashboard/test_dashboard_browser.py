@@ -11,6 +11,7 @@ Without /usr/bin/chromium these tests skip, unless REQUIRE_BROWSER=1 (CI): then 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -251,3 +252,32 @@ def test_under_a_sub_path(browser, history_dir: Path, tmp_path: Path) -> None:
     finally:
         context.close()
         app.stop()
+
+
+def test_inspector_overlays_the_latest_forecast_dashed(watched: Watched, history_dir: Path) -> None:
+    page = watched.page
+    watched.open("/inspector?area=20&range=24h")
+    svg = page.locator("svg.chart").first
+    line = svg.locator("path.line.fc")
+    assert line.count() == 1 and line.get_attribute("data-series").startswith("Forecast (")
+    dashes = line.evaluate("path => getComputedStyle(path).strokeDasharray")
+    assert dashes not in ("", "none")  # a second style, not only a second colour
+    assert "forecast" in (svg.get_attribute("aria-label") or "")
+    # The legend names it, and the table beside is its text alternative, hour by hour.
+    legend = page.locator("#load-chart .legend")
+    assert legend.locator(".key.fc").is_visible() and "KAMO's forecast" in legend.inner_text()
+    rows = page.locator("#forecast table.forecast-hours tbody tr")
+    drawn = len(re.findall(r"[ML]", line.get_attribute("d") or ""))
+    assert rows.count() == drawn >= 12
+    with read_db(history_dir) as db:
+        now = int(time.time())
+        ahead = db.execute(
+            "SELECT count(DISTINCT target_ts) FROM forecast WHERE area_id = 20 AND target_ts >= ?",
+            (now - now % 3600,),
+        ).fetchone()[0]
+    assert drawn == ahead
+    # The forecast is drawn past the window's end, on the same axis.
+    box = line.bounding_box()
+    load = svg.locator("path.line.s1").bounding_box()
+    assert box["x"] + box["width"] > load["x"] + load["width"]
+    assert page.locator("#forecast h3", has_text="Accuracy by lead time").is_visible()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dash_support import check_ok, history_clocks, make_app, text_of
+from dash_support import API_KEY, check_ok, history_clocks, make_app, text_of
 from flask.testing import FlaskClient
 
 from pg_throwaway import postgres_or_skip, throwaway_database
@@ -70,6 +70,8 @@ def _scalar(pg_url: str, sql: str) -> object:
         "/tables?table=import_run&sort=status",
         "/tables?table=row_count&sort=table",
         "/imports?status=partial&trigger=manual",
+        "/backups",
+        "/settings",
     ],
 )
 def test_pages_render_on_postgres(pg_client: FlaskClient, url: str) -> None:
@@ -113,3 +115,12 @@ def test_postgres_database_size_comes_from_the_server(pg_url: str, tmp_path: Pat
     client = make_app(tmp_path, DATABASE_URL=pg_url).test_client()
     text = text_of(client.get("/").get_data(as_text=True))
     assert re.search(r"Bytes per reading [\d,.]+", text), text
+
+
+def test_backups_page_on_postgres_points_to_pg_dump(pg_client: FlaskClient) -> None:
+    text = text_of(pg_client.get("/backups").get_data(as_text=True))
+    assert "The database is PostgreSQL: back it up with pg_dump" in text
+    assert "docs/postgresql.md" in text and "Back up now" not in text
+    refused = pg_client.post("/api/backups/trigger", headers={"X-API-Key": API_KEY})
+    assert refused.status_code == 409 and "pg_dump" in refused.get_json()["error"]
+    assert pg_client.get("/api/backups").get_json()["supported"] is False
