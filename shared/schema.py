@@ -103,6 +103,7 @@ def _v9_forecast(db: Database) -> None:
             'ALTER TABLE "import_run" ADD COLUMN "forecasts_stored" INTEGER NOT NULL DEFAULT 0'
         )
 
+
 def _v10_peak_watch(db: Database) -> None:
     """The real-time estimate's hourly calibration and the peak watch history."""
     from shared.models import PEAK_MODELS

@@ -1,6 +1,5 @@
 """Stored history for peak-watch and estimate tests, written through the collector's own
-ingest path from the simulator's model (the answers a poll at each slot would get), and
-KAMO-shaped forecasts in the `forecast` table (created here until that work lands)."""
+ingest path from the simulator's model (the answers a poll at each slot would get)."""
 
 from __future__ import annotations
 
@@ -49,29 +48,6 @@ def fill_history(db, model, seed: int, start: int, end: int, step: int = 1800) -
         data = cycle_data(model, seed, slot, with_loads=slot % HOUR < step)
         with db.atomic():
             store_cycle(data, slot)
-
-
-FORECAST_DDL = (
-    "CREATE TABLE IF NOT EXISTS forecast (area_id INTEGER NOT NULL, series TEXT NOT NULL, "
-    "target_ts INTEGER NOT NULL, issued_ts INTEGER NOT NULL, value_kw REAL, "
-    "PRIMARY KEY (area_id, series, target_ts, issued_ts))"
-)
-
-
-def store_forecasts(db, model, seed: int, area: int, issued: int, hours: int = 12) -> None:
-    """KAMO-like forecast vintage issued at `issued`: the hours ahead, within a few percent
-    of what will happen (the model's own forecast series, which sees a staged peak)."""
-    db.execute_sql(FORECAST_DDL)
-    first = issued - issued % HOUR
-    sim = load_model_module()
-    members = sim.AGGREGATES.get(area, (area,))
-    for target in range(first, first + hours * HOUR + 1, HOUR):
-        true = sum(model.final_kw(seed, m, target // HOUR) for m in members)
-        error = 1 + 0.02 * (sim.unit(seed, area, "fc", target, issued) - 0.5)
-        db.execute_sql(
-            "INSERT OR REPLACE INTO forecast VALUES (?, 'Forecast', ?, ?, ?)",
-            (area, target, issued, round(true * error)),
-        )
 
 
 # --- a small known dataset (tests/test_estimate.py, tests/api/test_api_peak.py) ----------

@@ -17,7 +17,7 @@ from collector.daemon import Daemon
 from shared.config import load_settings
 from shared.models import PeakWatch
 
-from peak_support import fill_history, load_model_module, store_forecasts
+from peak_support import fill_history, load_model_module
 from sim_process import control
 from smtp_support import start_smtp
 
@@ -65,15 +65,13 @@ def subjects(inbox, word: str) -> list[str]:
     return [m["Subject"] for m in inbox.messages if word in m["Subject"]]
 
 
-def run_slots(daemon, sim_url, model, start: int, end: int, on_slot) -> None:
-    """A scheduled cycle at every slot in [start, end), our clock and KAMO's moved there;
-    KAMO's forecast vintage of the slot is stored first (the forecast work does that in
-    the cycle itself)."""
+def run_slots(daemon, sim_url, start: int, end: int, on_slot) -> None:
+    """A scheduled cycle at every slot in [start, end), our clock and KAMO's moved there.
+    The cycle stores KAMO's forecast series as it polls (collector.forecasts)."""
     for slot in range(start, end, STEP):
         when = datetime.fromtimestamp(slot + 20, UTC)
         control(sim_url, now=when.isoformat())
         with time_machine.travel(when.astimezone(CT), tick=False):
-            store_forecasts(daemon.cycle.db, model, SEED, 20, slot, hours=12)
             daemon.run_cycle("scheduled")
         on_slot(slot)
 
@@ -89,7 +87,7 @@ def test_watch_fires_ahead_new_peak_once_all_clear_after(staged, writer_db, db_u
     peak_hour = int(datetime(2026, 12, 2, 23, tzinfo=UTC).timestamp())
     fill_history(writer_db, model, SEED, MONTH_START, peak_hour - 5 * HOUR, step=HOUR)
     model.peak = (peak_hour + 1800, 1.5)
-    control(staged.base_url, peak_at="2026-12-02T23:00:00Z", peak_factor=1.5)
+    control(staged.base_url, peak_at="2026-12-02T23:00:00Z", peak_factor=1.5, forecast=True)
     daemon = make_daemon(staged.base_url, writer_db, db_url, tmp_path, port, PEAK_WATCH_HOURS="3")
     seen: dict[int, tuple] = {}
 
@@ -102,7 +100,7 @@ def test_watch_fires_ahead_new_peak_once_all_clear_after(staged, writer_db, db_u
             len(subjects(inbox, "peak watch over")),
         )
 
-    run_slots(daemon, staged.base_url, model, peak_hour - 5 * HOUR, peak_hour + 3 * HOUR, record)
+    run_slots(daemon, staged.base_url, peak_hour - 5 * HOUR, peak_hour + 3 * HOUR, record)
 
     lead = peak_hour - 3 * HOUR  # the first hour whose horizon (3 h) holds the peak hour
     assert seen[lead - STEP][0] != peak_hour  # not seen coming before the lead
@@ -139,8 +137,8 @@ def test_no_watch_while_the_load_stays_well_below_the_peak(
     start = int(datetime(2026, 12, 2, 20, tzinfo=UTC).timestamp())
     fill_history(writer_db, model, SEED, MONTH_START, start, step=HOUR)
     model.peak = None
-    control(staged.base_url, peak_at=None, peak_factor=1.0)
+    control(staged.base_url, peak_at=None, peak_factor=1.0, forecast=True)
     daemon = make_daemon(staged.base_url, writer_db, db_url, tmp_path, port)
-    run_slots(daemon, staged.base_url, model, start, start + 4 * HOUR, lambda slot: None)
+    run_slots(daemon, staged.base_url, start, start + 4 * HOUR, lambda slot: None)
     assert PeakWatch.select().count() == 0
     assert subjects(inbox, "peak") == []

@@ -16,7 +16,6 @@ from collector.push import make_targets
 from shared.config import load_settings
 from shared.models import HourlyLoad, PeakWatch
 
-from peak_support import FORECAST_DDL
 from push_support import start_receiver
 from sim_process import free_port
 from smtp_support import Inbox
@@ -49,7 +48,6 @@ def hours(area: int, start: int, end: int, kw: float, peak_at: int | None = None
 
 
 def forecast(db, area: int, target: int, issued: int, kw: float, series="Day Ahead") -> None:
-    db.execute_sql(FORECAST_DDL)
     db.execute_sql(
         "INSERT INTO forecast VALUES (?, ?, ?, ?, ?)", (area, series, target, issued, kw)
     )
