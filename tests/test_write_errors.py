@@ -55,8 +55,9 @@ def test_disk_full_is_one_line_then_recorded_and_collection_resumes(simulator, t
             for name in ("full-1", "full-2"):
                 write_trigger(data / "triggers", name)
                 assert wait_for(lambda n=name: f"request {n}" in d.output(), 20), d.output()
-            beat = d.heartbeat()
-            assert beat["unwritten_runs"] == 2 and beat["last_status"] == "failed"
+            # The cycle's line comes out before the heartbeat is rewritten: wait for it.
+            assert wait_for(lambda: d.heartbeat()["unwritten_runs"] == 2, 10), d.heartbeat()
+            assert d.heartbeat()["last_status"] == "failed"
             failed_lines = [ln for ln in d.output().splitlines() if "failed:" in ln]
             assert len(failed_lines) == 2, d.output()
             for line in failed_lines:

@@ -21,8 +21,10 @@ def test_accuracy_table_matches_the_api(generated_client: FlaskClient) -> None:
     scored = next(s for s in api["series"] if s["series"] == "Forecast")["accuracy"]
     for (lead, count, mae_mw, mape), want in zip(rows, scored, strict=True):
         assert int(lead) == want["lead_hours"] and int(count.replace(",", "")) == want["count"]
-        assert float(mae_mw.replace(",", "")) == round(want["mae_kw"] / 1000, 2)
-        assert float(mape) == round(want["mape_percent"], 1)
+        # The page rounds the unrounded error, the API its own rounding of it: a last
+        # digit may differ by one.
+        assert abs(float(mae_mw.replace(",", "")) - want["mae_kw"] / 1000) <= 0.0051
+        assert abs(float(mape) - want["mape_percent"]) <= 0.051
     # The generator's error grows with lead, as the simulator's does.
     assert scored[0]["mape_percent"] < scored[-1]["mape_percent"]
     # The generated data ends at the current hour: no forecast ahead to draw.

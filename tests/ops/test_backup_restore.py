@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import os
@@ -172,11 +173,18 @@ def corrupt_pages(path: Path) -> None:
 def damage_read_as_full_disk(path: Path) -> None:
     """Damage `path` so that VACUUM INTO fails with SQLITE_FULL ("database or disk is full")
     rather than SQLITE_CORRUPT, as some damaged records make it. Which bytes do that depends
-    on the data, so the first of a series of overwrites that does it is kept."""
+    on the data, so the first of a series of overwrites that does it is kept. The schema's
+    own pages stay intact: damage there reads as a malformed schema instead."""
     original = path.read_bytes()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        last_schema_page = conn.execute(
+            "SELECT max(pageno) FROM dbstat WHERE name = 'sqlite_schema'"
+        ).fetchone()[0]
+    first = page * last_schema_page + page  # one page past the schema, then every other
     for start in range(0, 8192, 64):
         data = bytearray(original)
-        for offset in range(4096 + start, len(data), 8192):
+        for offset in range(first + start, len(data), 8192):
             data[offset : offset + 1000] = b"\xa5" * 1000
         path.write_bytes(bytes(data))
         conn = sqlite3.connect(path)
