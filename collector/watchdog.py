@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from collector.alerts import Condition
+from collector.alert_conditions import Condition
 from collector.backup_alerts import backup_condition
 from shared.heartbeat import WRITE_EVERY, problems
 from shared.timeutil import iso, now_ts
