@@ -88,9 +88,31 @@ def effective_settings(settings: Settings, config: Any) -> Settings:
 
 def _register_blueprints(app: Flask) -> None:
     from api import metrics
-    from api.rest import export, forecast, load, openapi, peak, status, substations, tasks
+    from api.rest import (
+        export,
+        forecast,
+        health,
+        imports,
+        load,
+        openapi,
+        peak,
+        status,
+        substations,
+        tasks,
+    )
 
-    for module in (status, load, peak, substations, forecast, export, tasks, openapi):
+    for module in (
+        health,
+        status,
+        imports,
+        load,
+        peak,
+        substations,
+        forecast,
+        export,
+        tasks,
+        openapi,
+    ):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(metrics.bp)
     from api import dashboard

@@ -1,223 +1,30 @@
-"""Alert conditions watched after every cycle, and their emails.
+"""Alerts after every cycle: their record in the database, their emails and pushes.
 
 Each condition has a row in `alert_state` (it survives restarts): an alert email goes
 out once when a condition starts, and one recovery email (with the outage length) when
 it ends. A failing SMTP server is logged and retried next cycle; it never stops the
 collector. With email off, the state is still kept, so the API can show it.
-Push targets (collector.push) get the same conditions, tracked per target.
+Push targets (collector.push) get the same conditions, tracked per target. The conditions
+themselves are built in collector.alert_conditions.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from peewee import fn
-
+# FROZEN_POLLS and disk_path are also named through this module (the `as` form re-exports).
+from collector.alert_conditions import FROZEN_POLLS as FROZEN_POLLS
+from collector.alert_conditions import Condition, current_conditions, duration_text
+from collector.alert_conditions import disk_path as disk_path
 from collector.notify import Mail, NotifyError, send_mail
 from collector.outage import UnwrittenRun
 from collector.push import PushAlerts
 from shared.config import Settings
-from shared.db import is_sqlite_url, sqlite_path
-from shared.models import AlertState, HourlyLoad, ImportRun, Substation, SubstationReading
-from shared.timeutil import iso, now_ts
+from shared.models import AlertState
+from shared.timeutil import now_ts
 
 log = logging.getLogger("collector")
-
-STALE_LOAD_SECONDS = 3 * 3600  # the newest hourly value has not advanced for this long
-FROZEN_POLLS = 6  # identical values of every substation of an area, polls in a row
-
-
-@dataclass
-class Condition:
-    key: str
-    title: str
-    since: float
-    lines: list[str] = field(default_factory=list)
-
-
-def _duration(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    parts = [f"{days} d"] if days else []
-    parts += [f"{hours} h"] if hours or days else []
-    return " ".join(parts + [f"{minutes} min"])
-
-
-def _errors(run: ImportRun) -> dict[str, str]:
-    try:
-        return json.loads(run.area_errors or "{}")
-    except ValueError:
-        return {}
-
-
-def failing_collection(
-    settings: Settings, unwritten: Sequence[UnwrittenRun] = ()
-) -> Condition | None:
-    """Failed runs in a row, counting those a write error kept in memory (they come after
-    every stored run, and during a disk-full outage they are the only record)."""
-    last_good = (
-        ImportRun.select(fn.MAX(ImportRun.id)).where(ImportRun.status.in_(["success", "partial"]))
-    ).scalar() or 0
-    streak = (
-        ImportRun.select()
-        .where((ImportRun.id > last_good) & (ImportRun.status == "failed"))
-        .order_by(ImportRun.id.desc())
-    )
-    stored = streak.count()
-    count = stored + len(unwritten)
-    if count < settings.alert_after_failures:
-        return None
-    zone = settings.tz
-    since = ImportRun.select(fn.MIN(ImportRun.started_at)).where(ImportRun.id > last_good).scalar()
-    if since is None:
-        since = unwritten[0].started_at
-    if unwritten:
-        last = unwritten[-1]
-        latest_at, latest_msg, area_errors = last.started_at, last.message, {}
-    else:
-        latest = streak.first()
-        latest_at, latest_msg = latest.started_at, latest.message or "every area failed"
-        area_errors = _errors(latest)
-    lines = [
-        f"{count} collection cycles in a row have failed, since {iso(since, zone)}.",
-        f"Last failure: {iso(latest_at, zone)}: {latest_msg}",
-    ]
-    if unwritten:
-        lines.append(f"{len(unwritten)} of them could not be written to the database yet.")
-    lines += [f"Area {area}: {msg}" for area, msg in sorted(area_errors.items())]
-    return Condition("failures", f"collection failing ({count} cycles)", since, lines)
-
-
-def failing_areas(settings: Settings) -> list[Condition]:
-    """The same area failed in each of the last N runs while the others came in."""
-    runs = list(
-        ImportRun.select()
-        .where(ImportRun.status != "running")
-        .order_by(ImportRun.id.desc())
-        .limit(settings.alert_after_failures)
-    )
-    if len(runs) < settings.alert_after_failures or any(r.status != "partial" for r in runs):
-        return []
-    common = set.intersection(*(set(_errors(r)) for r in runs))
-    since = runs[-1].started_at
-    return [
-        Condition(
-            f"area:{area}",
-            f"area {area} failing in every poll",
-            since,
-            [
-                f"Area {area} failed in the last {len(runs)} polls while other areas worked "
-                f"(since {iso(since, settings.tz)}): KAMO may have changed its answer.",
-                f"Latest error: {_errors(runs[0])[area]}",
-            ],
-        )
-        for area in sorted(common)
-    ]
-
-
-def stale_load(settings: Settings, now: float) -> Condition | None:
-    newest = HourlyLoad.select().order_by(HourlyLoad.ts.desc()).first()
-    if newest is None or now - newest.first_seen < STALE_LOAD_SECONDS:
-        return None
-    return Condition(
-        "stale-load",
-        "KAMO's hourly load is not advancing",
-        newest.first_seen,
-        [
-            f"The newest hourly load ({iso(newest.ts, settings.tz)}) was first seen "
-            f"{_duration(now - newest.first_seen)} ago; polls succeed but the data is frozen."
-        ],
-    )
-
-
-def frozen_areas(settings: Settings) -> list[Condition]:
-    slots = [
-        row.ts
-        for row in SubstationReading.select(SubstationReading.ts)
-        .distinct()
-        .order_by(SubstationReading.ts.desc())
-        .limit(FROZEN_POLLS)
-    ]
-    if len(slots) < FROZEN_POLLS:
-        return []
-    values: dict[int, dict[int, set]] = {}
-    query = (
-        SubstationReading.select(
-            Substation.area_id,
-            SubstationReading.substation_id,
-            SubstationReading.kw,
-            SubstationReading.kvar,
-            SubstationReading.pf_centi,
-            SubstationReading.pf_exact,
-        )
-        .join(Substation, on=(Substation.id == SubstationReading.substation_id))
-        .where(SubstationReading.ts.in_(slots))
-        .tuples()
-    )
-    counts: dict[tuple[int, int], int] = {}
-    for area_id, sub_id, *reading in query:
-        values.setdefault(area_id, {}).setdefault(sub_id, set()).add(tuple(reading))
-        counts[(area_id, sub_id)] = counts.get((area_id, sub_id), 0) + 1
-    frozen = [
-        area
-        for area, subs in values.items()
-        if all(len(v) == 1 and counts[(area, s)] == FROZEN_POLLS for s, v in subs.items())
-    ]
-    since = min(slots)
-    return [
-        Condition(
-            f"frozen:{area}",
-            f"area {area} substation values frozen",
-            since,
-            [
-                f"Every substation of area {area} returned identical values in the last "
-                f"{FROZEN_POLLS} polls (since {iso(since, settings.tz)})."
-            ],
-        )
-        for area in sorted(frozen)
-    ]
-
-
-def disk_path(settings: Settings) -> Path:
-    """The folder of the SQLite file (DATA_DIR on PostgreSQL), or its nearest existing parent."""
-    if is_sqlite_url(settings.database_url):
-        path = sqlite_path(settings.database_url).resolve().parent
-    else:
-        path = settings.data_dir.resolve()
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
-def low_disk(settings: Settings, now: float) -> Condition | None:
-    path = disk_path(settings)
-    free_mb = shutil.disk_usage(path).free / 2**20
-    if free_mb >= settings.low_disk_mb:
-        return None
-    return Condition(
-        "disk",
-        "low disk space",
-        now,
-        [f"Only {free_mb:.0f} MB free under {path} (alert below {settings.low_disk_mb} MB)."],
-    )
-
-
-def current_conditions(
-    settings: Settings, now: float, unwritten: Sequence[UnwrittenRun] = ()
-) -> list[Condition]:
-    found = [
-        failing_collection(settings, unwritten),
-        stale_load(settings, now),
-        low_disk(settings, now),
-    ]
-    found += failing_areas(settings) + frozen_areas(settings)
-    return [c for c in found if c is not None]
 
 
 class Alerter:
@@ -286,7 +93,7 @@ class Alerter:
             state = states.get(key)
             since = state.since if state is not None and state.since else now
             detail = state.detail if state is not None and state.active else self._raised[key]
-            outage = _duration(now - since)
+            outage = duration_text(now - since)
             if key in self._cleared:  # announced already; only the record is behind
                 state.active, state.notified, state.updated_at = False, False, now
                 state.save()

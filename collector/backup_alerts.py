@@ -7,7 +7,7 @@ shown in /api/status like the others.
 
 from __future__ import annotations
 
-from collector.alerts import Condition
+from collector.alert_conditions import Condition
 from collector.tasks import SCHEDULED
 from shared.config import Settings
 from shared.db import is_sqlite_url

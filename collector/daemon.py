@@ -1,15 +1,12 @@
 """The long-running collector: startup cycle, slot loop, requests, heartbeat, signals.
 
-Which collector polls (active or standby, on PostgreSQL) is in collector.roles.
+Which collector polls (active or standby, on PostgreSQL) is in collector.roles; taking
+manual requests and tasks from the channel is in collector.intake; the heartbeat and the
+watchdog (which raises the alert when a cycle hangs) are in collector.watchdog.
 
 Signal handlers only set flags (the loop and the fetchers check them), so a SIGTERM
 never interrupts a database write half-way: fetches in flight are abandoned, the run is
 recorded as failed ("interrupted"), and the process exits 0 within a few seconds.
-
-The heartbeat thread is also the watchdog: it keeps beating while a cycle hangs, and when
-the heartbeat's content says the collector is stuck (a cycle past its deadline, or no
-cycle finished for two slots) it raises the alert itself, with its own database
-connection, because the main loop cannot.
 """
 
 from __future__ import annotations
@@ -20,35 +17,34 @@ import threading
 from typing import Any
 
 from collector import __version__
-from collector.alerts import Alerter, Condition
-from collector.backup_alerts import backup_condition
+from collector.alerts import Alerter
 from collector.client import Interrupted
 from collector.cycle import Cycle, format_cycle_line
+from collector.intake import Intake, requests_text
 from collector.lease import LEASE_CHECK, TAKEOVER_POLL, FileLease, LeaseLost, PgLease, identity
 from collector.loop import SlotLoop
 from collector.mqtt import MqttPublisher
 from collector.outage import PendingRuns, WriteFailed, write_error_cause
 from collector.peak_step import PeakWatchStep
-from collector.roles import MAX_CLAIM, Roles
-from collector.tasks import TASK_KINDS, TaskRunner
+from collector.roles import Roles
+from collector.tasks import TaskRunner
+from collector.watchdog import Watchdog
 from shared.channel import Channel, Request, open_channel
 from shared.config import Settings
-from shared.heartbeat import WRITE_EVERY, problems, run_deadline
+from shared.heartbeat import run_deadline
 from shared.settings_report import settings_report
-from shared.timeutil import iso, now_ts
-from shared.triggers import expected_start
+from shared.timeutil import now_ts
 
 log = logging.getLogger("collector")
 
 TRIGGER_POLL = 1.0  # seconds between looks at DATA_DIR/triggers while idle
 FLUSH_EVERY = 30.0  # seconds between tries to write outage runs while idle
-STUCK_KEY = "collector-stuck"
 # No manual cycle starts this close to a slot (a normal cycle takes 1-3 s); one that still
 # runs over a slot's start is followed by that slot's cycle at once (SlotLoop.catch_up).
 SLOT_GUARD = 15.0
 
 
-class Daemon(Roles):
+class Daemon(Watchdog, Roles, Intake):
     def __init__(
         self,
         settings: Settings,
@@ -111,53 +107,6 @@ class Daemon(Roles):
         # MQTT (optional): state after each cycle; the broker's status goes into the heartbeat.
         self.mqtt = MqttPublisher.from_settings(settings, on_status=lambda s: self.beat(mqtt=s))
 
-    # --- heartbeat and watchdog ------------------------------------------------------------
-
-    def beat(self, **changes: Any) -> None:
-        with self._beat_lock:
-            self.state.update(changes)
-            next_ts = self.loop.next_slot_ts()
-            self.state["next_slot"] = next_ts
-            self.state["next_slot_iso"] = iso(next_ts, self.settings.tz)
-            self.state["unwritten_runs"] = len(self.outage)
-            try:
-                self.lease.write_heartbeat(self.state)
-            except OSError as exc:
-                if not self._beat_failed:  # once per outage, not every 10 s
-                    log.warning("could not write the heartbeat: %s", exc)
-                self._beat_failed = True
-            else:
-                self._beat_failed = False
-
-    def _stuck(self, now: float) -> list[Condition]:
-        """The watchdog's condition, from the same content the healthcheck reads."""
-        with self._beat_lock:
-            if self.state.get("role") != "active":
-                return []  # a standby runs no cycles: nothing can be stuck
-            found = problems(self.state, now, self.settings.tz)
-            busy = self.state.get("deadline_at") is not None
-            since = self.state["since"] if busy else self.state["last_finished_at"]
-            since = since or self.state["started_at"]
-        if not found:
-            return []
-        return [Condition(STUCK_KEY, "collector stuck", since, found)]
-
-    def _watch(self, now: float) -> list[Condition]:
-        """Conditions the Alerter adds to its own: a stuck collector, the daily backup, a
-        failing peak watch."""
-        backup = backup_condition(self.settings, now, self.tasks.started_at)
-        found = self._stuck(now) + ([backup] if backup is not None else [])
-        return found + self.peak.conditions()
-
-    def _beat_forever(self) -> None:
-        raised = False
-        while not self.stop.wait(WRITE_EVERY):
-            self.beat()
-            stuck = bool(self._stuck(now_ts()))
-            if stuck or raised:  # raise the alert, and once more to clear it
-                raised = stuck
-                self.check_alerts(wait=False)
-
     # --- cycles ---------------------------------------------------------------------------
 
     def _scheduled(self, _slot: int) -> None:
@@ -200,20 +149,20 @@ class Daemon(Roles):
             dropped = self.outage.add(exc.attempt)
             if dropped is not None:  # its requests wait again rather than vanish
                 self._restore(dropped.claimed)
-            log.error("import %s failed: %s%s", trigger, exc, _requests(ids))
+            log.error("import %s failed: %s%s", trigger, exc, requests_text(ids))
             self._finished(finished_beat, "failed")
             return
         except Exception as exc:
             self._release(files)
             log.exception("cycle crashed; the collector keeps running")
-            log.error("import %s failed: %s%s", trigger, write_error_cause(exc), _requests(ids))
+            log.error("import %s failed: %s%s", trigger, write_error_cause(exc), requests_text(ids))
             self._finished(finished_beat, "failed")
             return
         self._release(files)
         # The line goes out before the heartbeat says the run finished: whoever sees the
         # finished run in the heartbeat finds its line in the log.
         line = format_cycle_line(result, trigger, self.settings.tz, self.loop.next_slot_ts())
-        log.info(line + _requests(ids), extra={"at": result.started_at})
+        log.info(line + requests_text(ids), extra={"at": result.started_at})
         finished_beat["last_cycle"] = {
             "run_id": result.run_id,
             "trigger": trigger,
@@ -269,37 +218,6 @@ class Daemon(Roles):
         if self.mqtt is not None:
             self.mqtt.after_cycle()
 
-    def _take_triggers(self) -> None:
-        self._take_tasks()  # backups, test emails: not import cycles
-        pending = self._pending()
-        if not pending:
-            return
-        now = now_ts()
-        at, by = expected_start(
-            now,
-            self.state["last_manual_started_at"],
-            self.loop.next_slot_ts(),
-            self.slot_guard,
-            self.settings.manual_gap_seconds,
-        )
-        if by != "manual" or at > now:
-            return  # the rate limit, or the next slot answers them
-        taken = pending[:MAX_CLAIM]
-        log.info("manual import requested (%s)", _requests([t.request_id for t in taken]).strip())
-        if not self.lease.verify():
-            return
-        next_slot = self.loop.next_slot_ts()
-        self.run_cycle("manual", taken)
-        self.loop.catch_up(next_slot)
-
-    def _take_tasks(self) -> None:
-        try:
-            waiting = self.channel.pending(kinds=TASK_KINDS, limit=MAX_CLAIM)
-        except Exception as exc:  # the database is down: they wait
-            log.debug("backup/test-email requests not read: %s", write_error_cause(exc))
-            return
-        self.tasks.take(waiting, self.channel, self.state["instance"])
-
     def _become_active(self) -> None:
         self.tasks.start()  # closes what a stopped holder left running
         super()._become_active()
@@ -341,9 +259,3 @@ class Daemon(Roles):
         self.beat(state="stopped", since=now_ts(), deadline_at=None)
         log.info("collector stopped")
         return 0
-
-
-def _requests(ids: list[str]) -> str:
-    if not ids:
-        return ""
-    return f" request {ids[0]}" if len(ids) == 1 else f" requests {', '.join(ids)}"

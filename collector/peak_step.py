@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from peewee import Database
 
-from collector.alerts import Condition
+from collector.alert_conditions import Condition
 from collector.outage import write_error_cause
 from collector.peak_notify import PeakNotifier
 from collector.peak_watch import PeakWatcher

@@ -36,7 +36,8 @@ URL_OPTIONS = {"cto": "4", "rto": "4"}
 
 
 class PushCondition(Protocol):
-    """What collector.alerts.Condition offers (kept structural: alerts imports this module)."""
+    """What collector.alert_conditions.Condition offers (kept structural: collector.alerts
+    imports this module)."""
 
     key: str
     title: str

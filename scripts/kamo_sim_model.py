@@ -2,6 +2,7 @@
 
 Everything here is a pure function of (seed, area, time) plus the captured fixtures, so two
 simulators with the same seed and data clock produce identical responses. Standard library only.
+Which areas exist, and the invented members' names and sizes, are in kamo_sim_areas.py.
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ import functools
 import hashlib
 import json
 import math
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also importable by path, not only run
+# The areas' identity lives in kamo_sim_areas; the simulator, the demo seeder and the tests
+# keep naming the ids through this module (the `as` form re-exports them).
+from kamo_sim_areas import AGGREGATES as AGGREGATES  # noqa: E402
+from kamo_sim_areas import AREA_IDS as AREA_IDS  # noqa: E402
+from kamo_sim_areas import CAPTURED_IDS, INVENTED_SCALE_KW, INVENTED_SUBSTATIONS  # noqa: E402
+from kamo_sim_areas import MEMBER_IDS as MEMBER_IDS  # noqa: E402
+
 CENTRAL = ZoneInfo("America/Chicago")
 FIXTURE_DIR = Path(__file__).resolve().parent / "kamo_fixtures" / "real-2026-01-04"
-
-AREA_IDS = range(1, 21)
-MEMBER_IDS = range(1, 18)
-CAPTURED_IDS = range(1, 10)  # members whose real data is in the fixtures
-AGGREGATES: dict[int, range] = {18: range(1, 10), 19: range(10, 18), 20: range(1, 18)}
 
 HOUR = 3600
 READING_PERIOD = 180  # KAMO refreshes the substation table about every 3 minutes
@@ -29,62 +34,6 @@ FUTURE_HOURS = 12  # null hours after the current one
 PLACEHOLDER_RATE = 0.02  # readings with KAMO's "no reactive reading" kvar 0 / pf 0.0
 ONE_DECIMAL_RATE = 0.01  # readings whose kw carries one decimal
 MAX_TYPICAL_KW = 16500  # biggest invented substation on an average day; peaks reach ~25,000
-
-# Typical load of the members not captured (kW); captured members are scaled from the fixtures.
-INVENTED_SCALE_KW = {
-    10: 52000,
-    11: 34000,
-    12: 61000,
-    13: 74000,
-    14: 27000,
-    15: 66000,
-    16: 90000,
-    17: 84000,
-}
-
-# Invented substation names of the Oklahoma/Arkansas members. They are identity, so they are
-# fixed here and never depend on the seed.
-INVENTED_SUBSTATIONS: dict[int, tuple[str, ...]] = {
-    10: (
-        "Stillwater N.", "Stillwater S.", "Perkins", "Cushing 69", "Cushing 138", "Ripley",
-        "Glencoe", "Yale", "Agra", "Carney", "Tryon", "Coyle", "Langston", "Mulhall", "Orlando",
-        "Morrison",
-    ),
-    11: (
-        "Stigler", "Sallisaw M1", "Sallisaw M2", "Vian", "Gore", "Cookson", "Keota", "Kinta",
-        "Muldrow", "Roland", "Marble City", "Gans", "Webbers Falls", "Porum",
-    ),
-    12: (
-        "Okmulgee 69", "Okmulgee 138", "Morris", "Beggs", "Henryetta", "Dewar", "Checotah",
-        "Eufaula M1", "Eufaula M2", "Boynton", "Haskell", "Preston", "Schulter", "Hanna",
-        "Council Hill", "Oktaha", "Grayson", "Hoffman", "Wainwright",
-    ),
-    13: (
-        "Cleveland", "Hominy", "Fairfax", "Ralston", "Skedee", "Terlton", "Jennings", "Mannford",
-        "Westport", "Keystone", "Osage", "Prue", "Sperry", "Skiatook N.", "Skiatook S.", "Wynona",
-        "Barnsdall", "Avant", "Shidler", "Burbank", "Pawhuska",
-    ),
-    14: (
-        "Wilburton", "Talihina", "Clayton", "Antlers", "Red Oak", "Hartshorne", "Haileyville",
-        "Quinton", "Panola", "Tuskahoma", "Albion", "Moyers", "Finley",
-    ),
-    15: (
-        "Vinita", "Grove M1", "Grove M2", "Afton", "Jay", "Miami 69", "Fairland", "Welch",
-        "Bluejacket", "Ketchum", "Disney", "Langley", "Big Cabin", "Adair", "Commerce",
-        "Wyandotte", "Quapaw",
-    ),
-    16: (
-        "Westville", "Stilwell", "Watts", "Colcord", "Kansas", "Lincoln", "Prairie Grove",
-        "Farmington", "Elkins", "Goshen", "Springdale 161", "Tontitown", "Elm Springs",
-        "West Fork", "Winslow", "Greenland", "Siloam Springs", "Gentry", "Decatur", "Gravette",
-        "Pea Ridge", "Bella Vista",
-    ),
-    17: (
-        "Collinsville", "Owasso M1", "Owasso M2", "Oologah", "Talala", "Nowata", "Chelsea",
-        "Claremore N.", "Claremore S.", "Catoosa", "Inola", "Foyil", "Sequoyah", "Verdigris",
-        "Ramona",
-    ),
-}  # fmt: skip
 
 
 def unit(*parts: object) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.rest.openapi_parts import AREA, END, START, get_operation, ok_reply, param
-from api.rest.openapi_schemas import INT, INT_N, NUM, NUM_N, STR, STR_N, TIME, TIME_N
+from api.rest.openapi_types import INT, INT_N, NUM, NUM_N, STR, STR_N, TIME, TIME_N
 from api.rest.peak import KINDS, MAX_HISTORY
 
 

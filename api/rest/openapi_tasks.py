@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.rest.openapi_parts import AUTH_ERRORS, BAD, UNAVAILABLE, error_reply, ok_reply, param
-from api.rest.openapi_schemas import INT, INT_N, STR, STR_N, TIME, TIME_N, _arr, _obj, _t
+from api.rest.openapi_types import INT, INT_N, STR, STR_N, TIME, TIME_N, _arr, _obj, _t
 
 REQUEST_ID = param(
     "request_id",
