@@ -11,8 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT / "scripts" / "kamo_fixtures" / "real-2026-01-04"
+
+# The opt-out from running on both backends, for tests about SQLite itself (its file, WAL,
+# backups of the file); each use says why. Other tests take `db_url`/`writer_db` as they are.
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def collector_env(sim_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
