@@ -92,3 +92,8 @@ def refuse_inserts(db: Database, table: str, message: str) -> None:
         f'CREATE TRIGGER refuse_{table} BEFORE INSERT ON "{table}" '
         f"FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
     )
+
+
+def portable_sql(db_kind: str, sql: str) -> str:
+    """`sql` written with `?` placeholders (sqlite3's), as the backend's driver takes it."""
+    return sql if db_kind == "sqlite" else sql.replace("%", "%%").replace("?", "%s")
