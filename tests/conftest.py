@@ -40,8 +40,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'kamo.db'}"
         return
-    with throwaway_database(request.getfixturevalue("pg_admin")) as url:
-        yield url
+    # Its own admin connection: a session fixture first asked for here would be torn down
+    # with this test.
+    admin = postgres_or_skip()
+    try:
+        with throwaway_database(admin) as url:
+            yield url
+    finally:
+        admin.close()
 
 
 @pytest.fixture

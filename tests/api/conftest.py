@@ -7,7 +7,7 @@ the app reads). Tests only read them, like the API does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -40,47 +40,55 @@ def api_backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def _store(request: pytest.FixtureRequest, backend: str, name: str, stack: ExitStack) -> Store:
-    data_dir = request.getfixturevalue("tmp_path_factory").mktemp(name)
-    if backend == "sqlite":
-        return Store(sqlite_url(data_dir), data_dir)
-    admin: Any = request.getfixturevalue("pg_admin")
-    # ICU collation where the server has it: ORDER BY on names as most installations sort.
-    return Store(stack.enter_context(throwaway_database(admin, "kamo_api", icu=True)), data_dir)
+@pytest.fixture(scope="session")
+def new_store(
+    request: pytest.FixtureRequest, api_backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], Store]]:
+    """Makes empty Stores on this session's backend; they last until the session ends."""
+    # Asked for here, not inside make(): pytest ties a fixture asked for later to the asker.
+    admin: Any = request.getfixturevalue("pg_admin") if api_backend == "postgresql" else None
+    with ExitStack() as stack:
+
+        def make(name: str) -> Store:
+            data_dir = tmp_path_factory.mktemp(name)
+            if admin is None:
+                return Store(sqlite_url(data_dir), data_dir)
+            # ICU collation where the server has it: names sort as most installations do.
+            url = stack.enter_context(throwaway_database(admin, "kamo_api", icu=True))
+            return Store(url, data_dir)
+
+        yield make
 
 
 @pytest.fixture(scope="session")
-def sim_dir(request: pytest.FixtureRequest, api_backend: str) -> Iterator[Store]:
+def sim_dir(new_store: Callable[[str], Store]) -> Store:
     """Simulated data: two cycles, pinned 17:12Z and 17:40Z (so hours get revised too)."""
-    with ExitStack() as stack:
-        store = _store(request, api_backend, "sim", stack)
-        with start_simulator("--quiet", "--now", SIM_NOW) as sim:
-            check_ok(collector_once(sim, store.data_dir, store.url))
-            control(sim.base_url, now="2026-11-26T17:40:00Z")
-            check_ok(collector_once(sim, store.data_dir, store.url))
-        yield store
+    store = new_store("sim")
+    with start_simulator("--quiet", "--now", SIM_NOW) as sim:
+        check_ok(collector_once(sim, store.data_dir, store.url))
+        control(sim.base_url, now="2026-11-26T17:40:00Z")
+        check_ok(collector_once(sim, store.data_dir, store.url))
+    return store
 
 
 @pytest.fixture(scope="session")
-def fixture_dir(request: pytest.FixtureRequest, api_backend: str) -> Iterator[Store]:
+def fixture_dir(new_store: Callable[[str], Store]) -> Store:
     """The real capture of 2026-01-04: areas 1-9 answer, 10-20 are 404 (a partial run)."""
-    with ExitStack() as stack:
-        store = _store(request, api_backend, "real", stack)
-        with start_simulator("--quiet", "--fixtures", str(FIXTURES)) as sim:
-            done = collector_once(sim, store.data_dir, store.url)
-        assert done.returncode == 0, done.stdout + done.stderr  # partial still exits 0
-        yield store
+    store = new_store("real")
+    with start_simulator("--quiet", "--fixtures", str(FIXTURES)) as sim:
+        done = collector_once(sim, store.data_dir, store.url)
+    assert done.returncode == 0, done.stdout + done.stderr  # partial still exits 0
+    return store
 
 
 @pytest.fixture(scope="session")
-def dst_dir(request: pytest.FixtureRequest, api_backend: str) -> Iterator[Store]:
-    with ExitStack() as stack:
-        store = _store(request, api_backend, "dst", stack)
-        with start_simulator("--quiet", "--now", AUTUMN_RUNS[0]) as sim:
-            for now in AUTUMN_RUNS + SPRING_RUNS:
-                control(sim.base_url, now=now)
-                check_ok(collector_once(sim, store.data_dir, store.url))
-        yield store
+def dst_dir(new_store: Callable[[str], Store]) -> Store:
+    store = new_store("dst")
+    with start_simulator("--quiet", "--now", AUTUMN_RUNS[0]) as sim:
+        for now in AUTUMN_RUNS + SPRING_RUNS:
+            control(sim.base_url, now=now)
+            check_ok(collector_once(sim, store.data_dir, store.url))
+    return store
 
 
 @pytest.fixture(scope="session")
