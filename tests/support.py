@@ -4,6 +4,7 @@ conftest.py files exist and only one can be the module named `conftest`)."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -21,12 +22,15 @@ FIXTURES = REPO_ROOT / "scripts" / "kamo_fixtures" / "real-2026-01-04"
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
-def collector_env(sim_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    """Environment for a collector subprocess; nothing leaks in from a developer's .env."""
+def collector_env(
+    sim_url: str, data_dir: Path, database_url: str | None = None, **extra: str
+) -> dict[str, str]:
+    """Environment for a collector subprocess; nothing leaks in from a developer's .env.
+    The database is `database_url` (the `db_url` fixture), else data_dir/kamo.db."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAMO_", "SMTP_"))}
     env.update(
         KAMO_BASE_URL=sim_url,
-        DATABASE_URL=f"sqlite:///{data_dir / 'kamo.db'}",
+        DATABASE_URL=database_url or f"sqlite:///{data_dir / 'kamo.db'}",
         DATA_DIR=str(data_dir),
         KAMO_TIMEOUT_SECONDS="2",
         TZ="America/Chicago",
@@ -60,3 +64,33 @@ def wait_for(predicate: Callable[[], Any], timeout: float, step: float = 0.1) ->
             return value
         time.sleep(step)
     return predicate()
+
+
+def query(url: str, sql: str, *args: Any) -> list[tuple]:
+    """Rows of `sql` (with `?` placeholders) from the database at `url`, on either backend,
+    each in its own short connection (as another process would see them)."""
+    return [tuple(row) for row in _fetch(url, sql, args)[1]]
+
+
+def query_dicts(url: str, sql: str, *args: Any) -> list[dict]:
+    names, rows = _fetch(url, sql, args)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _fetch(url: str, sql: str, args: tuple) -> tuple[list[str], list]:
+    from shared.backend import portable_sql, url_kind
+    from shared.db import sqlite_path
+
+    kind = url_kind(url)
+    if kind == "sqlite":
+        conn: Any = sqlite3.connect(sqlite_path(url))
+    else:
+        import psycopg2
+
+        conn = psycopg2.connect(url)
+    try:
+        cursor = conn.cursor()
+        cursor.execute(portable_sql(kind, sql), args)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+    finally:
+        conn.close()
