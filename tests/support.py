@@ -8,7 +8,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,37 @@ def _fetch(url: str, sql: str, args: tuple) -> tuple[list[str], list]:
         return [d[0] for d in cursor.description], cursor.fetchall()
     finally:
         conn.close()
+
+
+def import_runs(url: str) -> list[dict]:
+    """Every import_run row, oldest first; [] before the collector created the table."""
+    from shared.backend import url_kind
+    from shared.db import sqlite_path
+
+    if url_kind(url) == "sqlite" and not sqlite_path(url).exists():
+        return []
+    try:
+        return query_dicts(url, "select * from import_run order by id")
+    except Exception as exc:  # no table yet: sqlite3.OperationalError, psycopg2 UndefinedTable
+        if "import_run" in str(exc):
+            return []
+        raise
+
+
+@contextmanager
+def request_channel(url: str, data_dir: Path) -> Iterator[Any]:
+    """The deployment's channel to the collector (shared.channel): trigger files and the
+    heartbeat file on SQLite, the import_request and collector_state tables on PostgreSQL."""
+    from shared.backend import url_kind
+    from shared.channel import open_channel
+    from shared.db import open_writer
+
+    if url_kind(url) == "sqlite":
+        yield open_channel(url, data_dir)
+        return
+    db = open_writer(url)
+    db.connect()
+    try:
+        yield open_channel(url, data_dir, db)
+    finally:
+        db.close()
