@@ -16,6 +16,11 @@ READING_BYTES_BUDGET = {"sqlite": 30, "postgresql": 92}
 
 KINDS = ("sqlite", "postgresql")
 
+# On PostgreSQL a collector's start may be a takeover from a dead holder: its first cycle
+# also answers the requests waiting, one run rather than two in a slot. On SQLite they
+# wait for a manual cycle just after it (collector.roles).
+FIRST_CYCLE_ANSWERS_WAITING = {"sqlite": False, "postgresql": True}
+
 
 def kind(db: Database) -> str:
     return "sqlite" if isinstance(db, SqliteDatabase) else "postgresql"
