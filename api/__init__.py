@@ -42,6 +42,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         TZ=settings.tz_name,
         API_KEY=settings.api_key,
         POLL_INTERVAL_MINUTES=settings.poll_interval_minutes,
+        PEAK_WATCH_AREAS=settings.peak_watch_areas,
+        PEAK_WATCH_HOURS=settings.peak_watch_hours,
+        PEAK_WATCH_PERCENT=settings.peak_watch_percent,
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -85,9 +88,9 @@ def effective_settings(settings: Settings, config: Any) -> Settings:
 
 def _register_blueprints(app: Flask) -> None:
     from api import metrics
-    from api.rest import export, forecast, load, openapi, status, substations, tasks
+    from api.rest import export, forecast, load, openapi, peak, status, substations, tasks
 
-    for module in (status, load, substations, forecast, export, tasks, openapi):
+    for module in (status, load, peak, substations, forecast, export, tasks, openapi):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(metrics.bp)
     from api import dashboard

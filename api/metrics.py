@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from api.collectors import collectors
 from api.dbconn import database_problem
 from api.queries import load as load_q
+from api.queries import peak as peak_q
 from api.queries import status as status_q
 
 bp = Blueprint("metrics", __name__)
@@ -62,3 +63,24 @@ def _database_metrics(db, registry: CollectorRegistry) -> None:
     rows = Gauge("kamo_rows_stored", "Rows stored per table", ["table"], registry=registry)
     for table, count in {**status_q.kept_counts(db), **status_q.small_counts(db)}.items():
         rows.labels(table).set(count)
+    _peak_watch_metrics(db, registry)
+
+
+def _peak_watch_metrics(db, registry: CollectorRegistry) -> None:
+    active = Gauge(
+        "kamo_peak_watch_active",
+        "1 while a peak watch is open for the area (PEAK_WATCH_AREAS and 20)",
+        ["area"],
+        registry=registry,
+    )
+    margin = Gauge(
+        "kamo_peak_watch_margin_percent",
+        "Open watch: how far the expected load is below the month's peak so far, in percent",
+        ["area"],
+        registry=registry,
+    )
+    watches = {w["area_id"]: w for w in peak_q.open_watches(db)}
+    for area_id in current_app.config["PEAK_WATCH_AREAS"]:
+        active.labels(str(area_id)).set(1 if area_id in watches else 0)
+        if area_id in watches:
+            margin.labels(str(area_id)).set(watches[area_id]["margin_pct"])

@@ -28,6 +28,7 @@ from collector.lease import LEASE_CHECK, TAKEOVER_POLL, FileLease, LeaseLost, Pg
 from collector.loop import SlotLoop
 from collector.mqtt import MqttPublisher
 from collector.outage import PendingRuns, WriteFailed, write_error_cause
+from collector.peak_step import PeakWatchStep
 from collector.roles import MAX_CLAIM, Roles
 from collector.tasks import TASK_KINDS, TaskRunner
 from shared.channel import Channel, Request, open_channel
@@ -71,6 +72,7 @@ class Daemon(Roles):
             settings, watch=self._watch, unwritten=lambda: self.outage.snapshot()
         )
         self.outage = PendingRuns(release=self.channel.release)
+        self.peak = PeakWatchStep(settings, cycle.db, lambda: self.alerter.push.targets)
         self._beat_lock = threading.Lock()
         self._alert_lock = threading.Lock()
         self._beat_failed = False
@@ -141,9 +143,11 @@ class Daemon(Roles):
         return [Condition(STUCK_KEY, "collector stuck", since, found)]
 
     def _watch(self, now: float) -> list[Condition]:
-        """Conditions the Alerter adds to its own: a stuck collector, the daily backup."""
+        """Conditions the Alerter adds to its own: a stuck collector, the daily backup, a
+        failing peak watch."""
         backup = backup_condition(self.settings, now, self.tasks.started_at)
-        return self._stuck(now) + ([backup] if backup is not None else [])
+        found = self._stuck(now) + ([backup] if backup is not None else [])
+        return found + self.peak.conditions()
 
     def _beat_forever(self) -> None:
         raised = False
@@ -223,6 +227,7 @@ class Daemon(Roles):
     def _finished(self, changes: dict[str, Any], status: str) -> None:
         now = now_ts()
         self.beat(**changes, since=now, last_status=status, last_finished_at=now)
+        self.check_peak_watch()
         self.check_alerts()
         self.publish_state()
 
@@ -253,6 +258,11 @@ class Daemon(Roles):
             log.error("alert check failed (%s); collection goes on", write_error_cause(exc))
         finally:
             self._alert_lock.release()
+
+    def check_peak_watch(self) -> None:
+        """The peak watch after each cycle (collector.peak_step); never raises."""
+        with self._alert_lock:
+            self.peak.run()
 
     def publish_state(self) -> None:
         """Hand the state to the MQTT publisher's thread: returns at once, never raises."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import peewee
 
+from collector.estimate_calib import update_load_estimates
 from collector.forecast_scores import build_forecast_scores
 from collector.forecasts import AreaForecasts, store_forecasts
 from collector.parse import AreaInfo, LoadPoint, SubstationRow
@@ -214,6 +215,8 @@ def store_cycle(data: CycleData, now: int) -> Counters:
     counters.forecasts_stored = store_forecasts(data.slot_ts, data.forecasts)
     # Hours before this slot are complete: roll them up once, now (no-op within an hour).
     build_completed_hours(data.slot_ts)
+    # The same hours calibrate the real-time estimate (shared.estimate).
+    update_load_estimates(data.slot_ts)
     build_forecast_scores(data.slot_ts)  # once a day; a no-op otherwise
     return counters
 

@@ -6,6 +6,7 @@ Topics under MQTT_PREFIX (default `kamo`), every one retained:
   <prefix>/area/<id>        {"area_id", "area_name", "load_kw", "timestamp"}, as /api/load/current
   <prefix>/run              the last finished import run
   <prefix>/health           {"problem": bool, "problems": [...]}: failed run or active alerts
+  <prefix>/peak_watch       {"active": bool, "watches": [...]}: open peak watches
 Discovery: <discovery prefix>/<component>/<node>/<object>/config, one device for them all.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from collector import __version__
 from shared.config import Settings
-from shared.models import AlertState, Area, HourlyLoad, ImportRun
+from shared.models import AlertState, Area, HourlyLoad, ImportRun, PeakWatch
 from shared.timeutil import iso
 
 NAME_MAX = 100
@@ -74,7 +75,21 @@ def read_state(settings: Settings) -> dict[str, Any]:
     problems = [f"last run {last.status}"] if last is not None and last.status == "failed" else []
     problems += alerts
     health = {"problem": bool(problems), "problems": problems[:20]}
-    return {"areas": areas, "run": run, "health": health}
+    watches = [
+        {
+            "area_id": w.area_id,
+            "expected_hour": iso(w.expected_ts, zone),
+            "expected_kw": w.expected_kw,
+            "peak_kw": w.peak_kw,
+            "margin_pct": w.margin_pct,
+            "source": _name(w.source),
+        }
+        for w in PeakWatch.select()
+        .where((PeakWatch.kind == "watch") & PeakWatch.closed_at.is_null())
+        .order_by(PeakWatch.area_id)
+    ]
+    peak_watch = {"active": bool(watches), "watches": watches}
+    return {"areas": areas, "run": run, "health": health, "peak_watch": peak_watch}
 
 
 def state_messages(prefix: str, state: dict[str, Any]) -> list[tuple[str, str]]:
@@ -87,6 +102,8 @@ def state_messages(prefix: str, state: dict[str, Any]) -> list[tuple[str, str]]:
     if state["run"] is not None:
         found.append((f"{prefix}/run", json.dumps(state["run"])))
     found.append((f"{prefix}/health", json.dumps(state["health"])))
+    if "peak_watch" in state:
+        found.append((f"{prefix}/peak_watch", json.dumps(state["peak_watch"])))
     return found
 
 
@@ -169,6 +186,22 @@ def discovery_messages(
                 "payload_off": "OFF",
                 "json_attributes_topic": f"{prefix}/health",
                 "device_class": "problem",
+                **common,
+            },
+        )
+    )
+    found.append(
+        (
+            f"{discovery_prefix}/binary_sensor/{node}/peak_watch/config",
+            {
+                "name": "Peak watch",
+                "unique_id": f"{node}_peak_watch",
+                "state_topic": f"{prefix}/peak_watch",
+                "value_template": "{{ 'ON' if value_json.active else 'OFF' }}",
+                "payload_on": "ON",
+                "payload_off": "OFF",
+                "json_attributes_topic": f"{prefix}/peak_watch",
+                "icon": "mdi:transmission-tower-export",
                 **common,
             },
         )

@@ -20,6 +20,7 @@ SECTIONS = [
     "bench_api.py",
     "bench_dashboard.py",
     "bench_pg.py",
+    "bench_estimate.py",
 ]
 BENCH_DB = HERE.parent / "data" / "bench.db"  # one year at 5 minutes, made once (~4 min)
 

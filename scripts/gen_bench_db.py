@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from collector.estimate_calib import update_load_estimates  # noqa: E402
 from collector.forecast_scores import build_forecast_scores  # noqa: E402
 from collector.rollup import build_completed_hours  # noqa: E402
 from shared.db import bind, open_writer  # noqa: E402
@@ -203,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     with db.atomic():
         hours = build_completed_hours(end, max_hours=args.days * 24 + 24)
         build_forecast_scores(end, max_days=args.days + 2)
+    while True:  # the real-time estimate's calibration, a week per transaction like the collector
+        with db.atomic():
+            if not update_load_estimates(end):
+                break
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     size = args.out.stat().st_size

@@ -133,6 +133,18 @@ def load_shape(ts: float) -> float:
     return diurnal * season * weekend
 
 
+PEAK_WIDTH = 3 * HOUR  # a peak event ramps up and down over this long on each side
+
+
+def peak_boost(ts: float, peak: tuple[float, float] | None) -> float:
+    """Load multiplier of a staged peak event: `peak` = (centre instant, factor at the centre),
+    falling linearly to 1 at PEAK_WIDTH either side. None: no event."""
+    if peak is None:
+        return 1.0
+    centre, factor = peak
+    return 1 + (factor - 1) * max(0.0, 1 - abs(ts - centre) / PEAK_WIDTH)
+
+
 def day_factor(seed: int, area: int, ts: float) -> float:
     """Mild day-to-day variation, interpolated across each UTC day so it has no steps."""
     days = ts / 86400
@@ -146,6 +158,8 @@ class KamoModel:
     """The simulated KAMO data; the captured fixtures supply real names and magnitudes."""
 
     def __init__(self, fixture_dir: Path = FIXTURE_DIR) -> None:
+        # A staged peak (the `peak_at`/`peak_factor` settings): (centre instant, factor).
+        self.peak: tuple[float, float] | None = None
         self.areas: list[dict] = json.loads((fixture_dir / "area.json").read_text())
         self.substations: dict[int, list[str]] = {}
         self.weights: dict[int, list[float]] = {}
@@ -171,6 +185,7 @@ class KamoModel:
         ts = hour_index * HOUR + HOUR / 2
         noise = 1 + 0.03 * (unit(seed, area, "hour", hour_index) - 0.5)
         value = self.scale[area] * load_shape(ts) * day_factor(seed, area, ts) * noise
+        value *= peak_boost(ts, self.peak)
         return float(round(value))
 
     def member_kw(
@@ -215,6 +230,7 @@ class KamoModel:
         period = math.floor(now.timestamp() / READING_PERIOD)
         ts = period * READING_PERIOD
         level = self.scale[area] * load_shape(ts) * day_factor(seed, area, ts)
+        level *= peak_boost(ts, self.peak)
         weights = self.weights[area]
         total_weight = sum(weights)
         rows = []

@@ -30,7 +30,7 @@ from kamo_sim_hostile import (  # noqa: E402
     hostile_value_body,
 )
 from kamo_sim_model import AREA_IDS, KamoModel, parse_instant  # noqa: E402
-from kamo_sim_settings import Settings, validate_settings  # noqa: E402
+from kamo_sim_settings import Settings, peak_of, validate_settings  # noqa: E402
 
 AREA_PATH = re.compile(r"^/api/(areagrid|arealoadtable)/(\d+)$")
 JSON_TYPE = "application/json; charset=utf-8"
@@ -66,6 +66,7 @@ class Simulator(ThreadingHTTPServer):
     def update(self, changes: dict) -> Settings:
         with self.lock:
             self.settings = validate_settings(self.settings, changes)
+            self.model.peak = peak_of(self.settings)
             return Settings(**asdict(self.settings))
 
     def draw_error(self, rate: float) -> bool:

@@ -28,6 +28,8 @@ class Settings:
     trickle_ms: float = 1000.0  # trickle: one byte of the answer every N ms
     huge_mb: int = 200  # huge-body, huge-chunked: answer size
     retry_after_seconds: int = 120  # http429: the Retry-After header
+    peak_at: str | None = None  # a staged peak event: the hour it peaks in (ISO instant)
+    peak_factor: float = 1.0  # its load multiplier at that hour (ramps over 3 h each side)
 
 
 def validate_settings(current: Settings, changes: dict) -> Settings:
@@ -48,6 +50,10 @@ def validate_settings(current: Settings, changes: dict) -> Settings:
                 isinstance(a, int) and a in AREA_IDS for a in value
             ):
                 raise ValueError("fault_areas must be a list of area ids 1-20 or null")
+        elif key == "peak_at" and value is not None:
+            value = parse_instant(str(value)).isoformat().replace("+00:00", "Z")
+        elif key == "peak_factor" and not (_is_number(value) and 0.1 <= value <= 10):
+            raise ValueError("peak_factor must be a number from 0.1 to 10")
         elif key == "latency_ms" and not (_is_number(value) and value >= 0):
             raise ValueError("latency_ms must be a number >= 0")
         elif key == "date_skew_seconds" and not _is_number(value):
@@ -68,6 +74,14 @@ def validate_settings(current: Settings, changes: dict) -> Settings:
             raise ValueError("retry_after_seconds must be an integer from 0 to 86400")
         merged[key] = value
     return Settings(**merged)
+
+
+def peak_of(settings: Settings) -> tuple[float, float] | None:
+    """The model's staged peak (centre of the hour `peak_at` names, factor), or None."""
+    if settings.peak_at is None or settings.peak_factor == 1.0:
+        return None
+    start = parse_instant(settings.peak_at).timestamp()
+    return (start - start % 3600 + 1800, float(settings.peak_factor))
 
 
 def _is_number(value: object) -> bool:

@@ -24,6 +24,7 @@ from shared.config_checks import (
     check_clock,
     check_http_url,
     check_mqtt_url,
+    check_peak_watch_areas,
     check_topic,
     check_url,
     split_urls,
@@ -80,6 +81,9 @@ class Settings:
     mqtt_discovery: bool = True
     mqtt_discovery_prefix: str = "homeassistant"
     backup_time: str | None = None  # "HH:MM" local (TZ): the collector's daily backup
+    peak_watch_areas: tuple[int, ...] = (20,)  # KAMO's system load always, then the listed
+    peak_watch_hours: int = 3
+    peak_watch_percent: float = 97.0
     # Where each variable that was set came from: "environment" or ".env" (unset: default).
     sources: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -244,6 +248,9 @@ def load_settings(
             "MQTT_DISCOVERY_PREFIX", r.text("MQTT_DISCOVERY_PREFIX", "homeassistant")
         ),
         backup_time=check_clock("BACKUP_TIME", r.text("BACKUP_TIME")),
+        peak_watch_areas=check_peak_watch_areas(r.raw("PEAK_WATCH_AREAS")),
+        peak_watch_hours=r.integer("PEAK_WATCH_HOURS", 3, 0, 24),
+        peak_watch_percent=r.number("PEAK_WATCH_PERCENT", 97.0, 50.0, 100.0),
         sources=r.sources(),
     )
 

@@ -75,3 +75,18 @@ def check_clock(name: str, value: str | None) -> str | None:
     if value is not None and match is None:
         raise ConfigError(name, f"{value!r} is not a time of day HH:MM (00:00-23:59)")
     return f"{int(match[1]):02d}:{match[2]}" if match else None
+
+
+def check_peak_watch_areas(value: str | None) -> tuple[int, ...]:
+    """Area 20 (KAMO's system load) is always watched; PEAK_WATCH_AREAS adds to it."""
+    found = [20]
+    for part in (p.strip() for p in (value or "").split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 20:
+            raise ConfigError(
+                "PEAK_WATCH_AREAS", f"{part[:20]!r} is not an area id 1-20 (use e.g. 3,7,18)"
+            )
+        if int(part) not in found:
+            found.append(int(part))
+    return tuple(found)

@@ -376,3 +376,63 @@ class ForecastScore(BaseModel):
 
 
 WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, ForecastScore)
+
+# --- real-time estimate and peak watch (schema version 11) -------------------------------
+
+
+class LoadEstimate(BaseModel):
+    """Per member or aggregate area and complete UTC hour: the substation snapshots of that
+    hour against its hourly actual. Written by the collector once the hour is complete.
+
+    `readings_kw`: mean over the hour's snapshots of the sum of the area's substations
+    (a missing snapshot only shortens the mean). `ratio` = actual / readings_kw calibrates
+    that sum; `estimate_kw` is what the estimate said for the hour with the ratio known
+    before it, so `estimate_kw` vs `actual_kw` is the estimate's measured error.
+    """
+
+    area_id = IntegerField()
+    ts = EpochField()  # start of the UTC hour
+    readings_kw = DoubleField(null=True)
+    slots = IntegerField(default=0)
+    substations = IntegerField(default=0)
+    actual_kw = DoubleField(null=True)
+    ratio = DoubleField(null=True)
+    estimate_kw = DoubleField(null=True)
+
+    class Meta:
+        table_name = "load_estimate"
+        primary_key = CompositeKey("area_id", "ts")
+        without_rowid = True
+
+
+class PeakWatch(BaseModel):
+    """A peak watch (`kind` watch) or a new-monthly-peak event (`kind` new-peak).
+
+    A watch opens when the estimate or a forecast comes within PEAK_WATCH_PERCENT of the
+    month's peak so far and closes once its expected hour has passed, with an outcome:
+    `hit` (the load came within the percentage), `new peak`, or `false alarm`.
+    `notified` holds bits of what went out (collector.peak_notify).
+    """
+
+    id = AutoField()
+    area_id = IntegerField()
+    kind = TextField(default="watch")  # watch | new-peak
+    opened_at = DoubleField()
+    expected_ts = EpochField()  # the hour (UTC start) expected to come near the peak
+    expected_kw = DoubleField()
+    peak_kw = DoubleField()  # the month's peak so far when the watch opened
+    peak_ts = EpochField()
+    margin_pct = DoubleField()  # (peak - expected) / peak, in percent; negative above it
+    source = TextField()  # estimate | forecast:<series> | actual
+    closed_at = DoubleField(null=True)
+    outcome = TextField(null=True)  # hit | false alarm | new peak
+    actual_kw = DoubleField(null=True)  # highest actual over the watched hours
+    notified = IntegerField(default=0)
+
+    class Meta:
+        table_name = "peak_watch"
+        indexes = ((("area_id", "opened_at"), False), (("closed_at",), False))
+
+
+PEAK_MODELS = [LoadEstimate, PeakWatch]
+WITHOUT_ROWID_MODELS = (*WITHOUT_ROWID_MODELS, LoadEstimate)

@@ -142,6 +142,13 @@ def _v10_pg_reading_layout(db: Database) -> None:
     )
 
 
+def _v11_peak_watch(db: Database) -> None:
+    """The real-time estimate's hourly calibration and the peak watch history."""
+    from shared.models import PEAK_MODELS
+
+    db.create_tables(PEAK_MODELS, safe=True)
+
+
 # version -> migration that brings the schema from version-1 to version
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: _v1_initial,
@@ -154,6 +161,7 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {
     8: _v8_scale_out,
     9: _v9_forecast,
     10: _v10_pg_reading_layout,
+    11: _v11_peak_watch,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -43,6 +43,9 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("BACKUP_TIME", "backup_time", ""),
     ("BACKUP_KEEP_DAILY", "backup_keep_daily", ""),
     ("BACKUP_KEEP_WEEKLY", "backup_keep_weekly", ""),
+    ("PEAK_WATCH_AREAS", "peak_watch_areas", ""),
+    ("PEAK_WATCH_HOURS", "peak_watch_hours", ""),
+    ("PEAK_WATCH_PERCENT", "peak_watch_percent", ""),
     ("RETENTION_DAYS", "retention_days", ""),
     ("LOW_DISK_MB", "low_disk_mb", ""),
     ("MANUAL_MIN_GAP_SECONDS", "manual_gap_seconds", ""),
@@ -100,6 +103,8 @@ def _shown(value: Any, how: str) -> str:
         return str(value)
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
     return str(value)
 
 

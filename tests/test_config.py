@@ -20,6 +20,12 @@ def test_defaults_match_the_design():
     assert (s.kamo_timeout_seconds, s.kamo_max_concurrency) == (10.0, 4)
     assert (s.host, s.port, s.log_level) == ("0.0.0.0", 8080, "INFO")
     assert not s.alerts_enabled
+    assert (s.peak_watch_areas, s.peak_watch_hours, s.peak_watch_percent) == ((20,), 3, 97.0)
+
+
+def test_peak_watch_areas_add_to_kamo_once_each():
+    s = load_settings({"PEAK_WATCH_AREAS": " 7, 3,,20,7 "}, env_file=None)
+    assert s.peak_watch_areas == (20, 7, 3)
 
 
 @pytest.mark.parametrize(
@@ -37,6 +43,11 @@ def test_defaults_match_the_design():
         ("KAMO_TIMEOUT_SECONDS", "-1", "out of range"),
         ("KAMO_MAX_CONCURRENCY", "0", "out of range"),
         ("ALERT_AFTER_FAILURES", "x", "whole number"),
+        ("PEAK_WATCH_AREAS", "3,seven", "'seven' is not an area id"),
+        ("PEAK_WATCH_AREAS", "21", "'21' is not an area id"),
+        ("PEAK_WATCH_HOURS", "25", "out of range"),
+        ("PEAK_WATCH_PERCENT", "97%", "not a number"),
+        ("PEAK_WATCH_PERCENT", "40", "out of range"),
     ],
 )
 def test_bad_values_name_the_variable(name, value, needle):

@@ -80,7 +80,7 @@ def test_discovery_state_retained_and_last_will(sim, broker, tmp_path, db_url):
                 "online", "offline")  # fmt: skip
             assert config["state_topic"] in late.received
             assert config["device"]["name"] == "KAMO Load Logger"
-        assert len({c["unique_id"] for c in configs.values()}) == len(configs) == 22
+        assert len({c["unique_id"] for c in configs.values()}) == len(configs) == 23
         assert len({json.dumps(c["device"], sort_keys=True) for c in configs.values()}) == 1
         run_cfg = configs["homeassistant/sensor/kamo/last_run/config"]
         assert run_cfg["state_topic"] == "kamo/run" and "success" in run_cfg["options"]
@@ -98,6 +98,7 @@ def test_discovery_state_retained_and_last_will(sim, broker, tmp_path, db_url):
         run = json.loads(late.last("kamo/run")[0])
         assert (run["status"], run["trigger"], run["areas_ok"]) == ("success", "startup", 20)
         assert json.loads(late.last("kamo/health")[0]) == {"problem": False, "problems": []}
+        assert json.loads(late.last("kamo/peak_watch")[0]) == {"active": False, "watches": []}
         beat = wait_for(lambda: mqtt_status(c).get("last_published_at"), 10)
         assert beat and mqtt_status(c).get("state") == "connected"
         late.close()

@@ -41,6 +41,8 @@ DEFAULTS = {
     "trickle_ms": 1000.0,
     "huge_mb": 200,
     "retry_after_seconds": 120,
+    "peak_at": None,
+    "peak_factor": 1.0,
 }
 
 
@@ -531,11 +533,32 @@ def test_control_reports_and_validates(sim):
         {"error_rate": 2},
         {"latency_ms": -1},
         {"revise": 1.5},
+        {"peak_factor": 0},
+        {"peak_at": "tomorrow"},
         {"colour": "red"},
     ):
         with pytest.raises(ValueError):
             control(sim.base_url, **bad)
     assert control(sim.base_url)["now"] == PINNED
+
+
+def test_staged_peak_raises_hourly_values_and_substations_alike(sim):
+    def kamo_and_substations() -> tuple[float, float]:
+        grid = get(sim.base_url, "/areagrid/20").json()
+        actual = grid["chartLineData"][0]["data"]
+        kw = sum(row["kw"] for row in get(sim.base_url, "/arealoadtable/3").json()["areaLoadData"])
+        return actual[10], kw  # the last complete hour (17:00Z); the snapshot now (18:09Z)
+
+    control(sim.base_url, now="2026-11-26T18:10:00Z", peak_at=None, peak_factor=1.0)
+    plain = kamo_and_substations()
+    try:
+        # Peak hour 17:00Z: hour 17 is at the full factor, the snapshot at 18:10 ramps down.
+        control(sim.base_url, peak_at="2026-11-26T17:00:00Z", peak_factor=1.3)
+        staged = kamo_and_substations()
+    finally:
+        control(sim.base_url, peak_at=None, peak_factor=1.0)
+    assert staged[0] / plain[0] == pytest.approx(1.3, rel=0.001)
+    assert staged[1] / plain[1] == pytest.approx(1 + 0.3 * (1 - 39 * 60 / (3 * 3600)), rel=0.01)
 
 
 # Model unit tests

@@ -18,8 +18,10 @@ from api.dashboard.blueprint import bp
 from api.dbconn import database_problem
 from api.queries import alerts as alerts_q
 from api.queries import load as load_q
+from api.queries import peak as peak_q
 from api.queries import status as q
 from api.queries.common import database_size
+from shared.estimate import area_estimate, stale_after
 from shared.heartbeat import STALE_AFTER, problems
 from shared.timeutil import HOUR, now_ts
 
@@ -166,10 +168,23 @@ def overview(db: Database, now: float) -> dict[str, Any]:
         "load_span": load_span,
         "readings_span": readings_span,
         "system_load": system,
+        "system_now": system_now(db, now),
+        "peak_watches": [
+            {**w, "area_name": areas.get(w["area_id"], (f"area {w['area_id']}",))[0]}
+            for w in peak_q.open_watches(db)
+        ],
         "gaps": gaps(db, now, areas),
         "runs": [decode_run(r, areas) for r in q.runs(db, RECENT_RUNS)],
         "alerts": [_alert(a) for a in alerts_q.alert_states(db)],
     }
+
+
+def system_now(db: Database, now: float) -> dict[str, Any]:
+    """KAMO's real-time estimate (shared.estimate), for the "now, estimated" line."""
+    stale = stale_after(poll_interval_minutes())
+    found = area_estimate(db, load_q.SYSTEM_AREA, now, stale)
+    found.pop("members", None)
+    return found
 
 
 def _alert(state: dict) -> dict:
@@ -189,4 +204,5 @@ def index():
         data=data,
         trigger_ready=bool(current_app.config.get("API_KEY")),
         poll_minutes=poll_interval_minutes(),
+        peak_percent=current_app.config.get("PEAK_WATCH_PERCENT", 97.0),
     )

@@ -29,6 +29,8 @@ from api.rest.openapi_parts import (
     param,
     schema_ref,
 )
+from api.rest.openapi_peak import PATHS as PEAK_PATHS
+from api.rest.openapi_peak import SCHEMAS as PEAK_SCHEMAS
 from api.rest.openapi_schemas import SCHEMAS
 from api.rest.openapi_tasks import TASK_PATHS, TASK_SCHEMAS
 from api.rest.substations import MAX_POINTS
@@ -285,9 +287,9 @@ def document() -> dict[str, Any]:
             "description": "Read-only access to KAMO Power load data logged by the collector. "
             "Times are ISO 8601 with the offset of the configured TZ.",
         },
-        "paths": {**PATHS, **TASK_PATHS},
+        "paths": {**PATHS, **TASK_PATHS, **PEAK_PATHS},
         "components": {
-            "schemas": {**SCHEMAS, **TASK_SCHEMAS},
+            "schemas": {**SCHEMAS, **TASK_SCHEMAS, **PEAK_SCHEMAS},
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
         },
     }

@@ -287,6 +287,7 @@ SCHEMAS: dict[str, Any] = {
             "last_success": {**RUN, "nullable": True},
             "runs_24h": RATE,
             "runs_7d": RATE,
+            "peak_watch": _ref("PeakWatchStatus"),
             "database": _obj(
                 {
                     "rows": _t("object", additionalProperties=INT_N),

@@ -17,6 +17,7 @@ from api.errors import Unavailable
 from api.queries import alerts as alerts_q
 from api.queries import status as q
 from api.queries.common import database_size
+from api.rest import peak
 from api.rest.present import number, run_dict, when
 from shared.heartbeat import problems
 from shared.timeutil import CLOCK_SKEW_LIMIT, HOUR, now_ts
@@ -191,6 +192,7 @@ def status() -> Response:
             "last_success": run_dict(success) if success else None,
             "runs_24h": _rate(q.runs_since(db, now - DAY)),
             "runs_7d": _rate(q.runs_since(db, now - 7 * DAY)),
+            "peak_watch": peak.status_section(db, now),
             "database": {
                 "rows": {
                     "hourly_load": counts.get("hourly_load"),

@@ -46,8 +46,9 @@ class DocumentedRules:
             return self._months_break(query)
         known = self.params.get(path, {})
         span_name = next((name for name in SPAN_UNITS if name in known), None)
-        if span_name is None:
-            return False
+        if span_name is None:  # start/end without a span (peak-watch history): "after start"
+            start, end = self._instant(query.get("start")), self._instant(query.get("end"), True)
+            return start is not None and end is not None and end <= start
         if span_name in query and ("start" in query or "end" in query):
             return True  # "not with start/end"
         unit = SPAN_UNITS[span_name]
