@@ -20,6 +20,7 @@ from shared.backend import FIRST_CYCLE_ANSWERS_WAITING, url_kind
 from sim_process import control
 from support import (
     REPO_ROOT,
+    SQLITE_ONLY,
     collector_env,
     import_runs,
     query,
@@ -151,6 +152,9 @@ def minutely_daemon(sim, tmp_path, db_url):
     d.stop()
 
 
+# SQLite only for the suite's time (up to a minute's wait for a slot): on PostgreSQL,
+# test_pg_failover polls 1-minute slots with two collectors.
+@SQLITE_ONLY
 def test_polls_on_the_slot_and_survives_failures(minutely_daemon, db_url, sim):
     daemon = minutely_daemon
     scheduled = wait_for(
