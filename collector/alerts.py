@@ -80,7 +80,8 @@ class Alerter:
                 state.notified = key in self._mailed
                 if key not in self._raised:
                     log.warning("alert: %s", cond.title)
-            state.detail = "\n".join([cond.title, *cond.lines])
+            # Lines may quote KAMO's answers; PostgreSQL text cannot hold NUL.
+            state.detail = "\n".join([cond.title, *cond.lines]).replace("\x00", "")
             self._raised[key] = state.detail
             if not state.notified:
                 state.notified = self._mail(Mail(f"ALERT: {cond.title}", cond.lines))

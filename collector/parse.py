@@ -162,8 +162,9 @@ def parse_area_list(payload: Any) -> list[AreaInfo]:
         area_id = _field(item, "id", int, where)
         if not 0 < area_id <= MAX_AREA_ID:
             raise ParseError(f"{where}.id: {area_id} is not an id from 1 to {MAX_AREA_ID}")
-        name = _field(item, "name", str, where).strip()
-        abbreviation = _field(item, "abrev", str, where).strip()
+        # PostgreSQL text cannot hold NUL; dropped here so both backends store the same name.
+        name = _field(item, "name", str, where).replace("\x00", "").strip()
+        abbreviation = _field(item, "abrev", str, where).replace("\x00", "").strip()
         areas.append(AreaInfo(area_id, name or f"Area {area_id}", abbreviation or str(area_id)))
     if len({a.id for a in areas}) != len(areas):
         raise ParseError("area list: duplicate ids")
@@ -227,6 +228,8 @@ def parse_loadtable(payload: Any, area_id: int) -> tuple[list[SubstationRow], li
             raise ParseError(f"{where}: empty substation name")
         if len(name) > MAX_NAME_CHARS:
             raise ParseError(f"{where}: substation name of {len(name)} characters")
+        if "\x00" in name:  # a key PostgreSQL cannot store: this area fails on either backend
+            raise ParseError(f"{where}: NUL character in a substation name")
         where = f"{where} ({name})"
         flags = []
         for key in ("quality", "qualityNow"):

@@ -226,9 +226,13 @@ class PushAlerts:
             title, body = compose(self.settings, f"ALERT: {cond.title}", cond.lines)
             send(target, title, body, "failure")
             held[(target.id, key)] = Held(clean(cond.title, TITLE_MAX), cond.since)
-            PushDelivery.replace(
+            # An upsert both backends know (Peewee's replace() is SQLite's INSERT OR REPLACE).
+            PushDelivery.insert(
                 target=target.id, key=key, title=held[(target.id, key)].title,
                 since=cond.since, sent_at=now,
+            ).on_conflict(
+                conflict_target=[PushDelivery.target, PushDelivery.key],
+                preserve=[PushDelivery.title, PushDelivery.since, PushDelivery.sent_at],
             ).execute()  # fmt: skip
             log.info("push alert sent to %s: %s", target.label, cond.title)
         ended = [k for (t, k) in held if t == target.id and k not in current]

@@ -1,6 +1,7 @@
 """What differs between SQLite and PostgreSQL outside the models, in one place: bulk
-inserts, the on-disk size of a table, and the write-ahead log a piece of work produced.
-Used by storage checks and benchmarks; the processes themselves go through Peewee."""
+inserts, the on-disk size of a table, the write-ahead log a piece of work produced, and
+what tests that run on both backends must know. Used by storage checks, benchmarks and
+tests; the processes themselves go through Peewee."""
 
 from __future__ import annotations
 
@@ -13,9 +14,20 @@ from peewee import Database, SqliteDatabase
 # 89 bytes in all (schema version 10). SQLite packs the same row into about 25.
 READING_BYTES_BUDGET = {"sqlite": 30, "postgresql": 92}
 
+KINDS = ("sqlite", "postgresql")
+
+# On PostgreSQL a collector's start may be a takeover from a dead holder: its first cycle
+# also answers the requests waiting, one run rather than two in a slot. On SQLite they
+# wait for a manual cycle just after it (collector.roles).
+FIRST_CYCLE_ANSWERS_WAITING = {"sqlite": False, "postgresql": True}
+
 
 def kind(db: Database) -> str:
     return "sqlite" if isinstance(db, SqliteDatabase) else "postgresql"
+
+
+def url_kind(url: str) -> str:
+    return "sqlite" if url.lower().startswith("sqlite:") else "postgresql"
 
 
 def insert_rows(db: Database, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
@@ -66,3 +78,27 @@ class WalMeter:
         written = now if kind(self.db) == "sqlite" else now - self.last
         self.last = now
         return written
+
+
+def refuse_inserts(db: Database, table: str, message: str) -> None:
+    """Make every INSERT into `table` fail with `message`: a real failure inside the data
+    transaction, for tests of what a failed write leaves behind."""
+    if kind(db) == "sqlite":
+        db.execute_sql(
+            f'CREATE TRIGGER refuse_{table} BEFORE INSERT ON "{table}" '
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
+        return
+    db.execute_sql(
+        f"CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+    )
+    db.execute_sql(
+        f'CREATE TRIGGER refuse_{table} BEFORE INSERT ON "{table}" '
+        f"FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
+    )
+
+
+def portable_sql(db_kind: str, sql: str) -> str:
+    """`sql` written with `?` placeholders (sqlite3's), as the backend's driver takes it."""
+    return sql if db_kind == "sqlite" else sql.replace("%", "%%").replace("?", "%s")

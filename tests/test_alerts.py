@@ -239,32 +239,30 @@ def test_test_email_command_prints_the_server_answer(tmp_path, smtp):
     assert failed.returncode == 1 and "test email failed" in failed.stderr
 
 
-def _run_failed(data_dir, request_id: str) -> bool:
-    from test_daemon import runs
+def _run_failed(url: str, request_id: str) -> bool:
+    from support import import_runs
 
-    return any(r["request_id"] == request_id and r["status"] == "failed" for r in runs(data_dir))
+    return any(r["request_id"] == request_id and r["status"] == "failed" for r in import_runs(url))
 
 
-def test_daemon_alerts_on_an_outage_and_recovers(simulator, tmp_path, smtp):
+def test_daemon_alerts_on_an_outage_and_recovers(simulator, tmp_path, db_url, smtp):
     from test_daemon import Daemon, runs, wait_for
 
     inbox, port = smtp
     control(simulator.base_url, now=None, fault=None, fault_areas=None)
-    env = collector_env(simulator.base_url, tmp_path, POLL_INTERVAL_MINUTES="60",
+    env = collector_env(simulator.base_url, tmp_path, db_url, POLL_INTERVAL_MINUTES="60",
                         SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none",
                         NOTIFICATION_EMAIL="ops@coop.test", ALERT_AFTER_FAILURES="2")  # fmt: skip
     d = Daemon(env)
     try:
-        assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] == "success"], 20)
+        assert wait_for(lambda: [r for r in runs(db_url) if r["status"] == "success"], 20)
         control(simulator.base_url, fault="http500")
-        from shared.triggers import write_trigger
-
         for name in ("down-1", "down-2"):
-            write_trigger(tmp_path / "triggers", name)
-            assert wait_for(lambda n=name: _run_failed(tmp_path, n), 30), d.output()
+            d.request(name)
+            assert wait_for(lambda n=name: _run_failed(db_url, n), 30), d.output()
         assert wait_for(lambda: len(inbox.messages) == 1, 10), d.output()
         control(simulator.base_url, fault=None)
-        write_trigger(tmp_path / "triggers", "back")
+        d.request("back")
         assert wait_for(lambda: len(inbox.messages) == 2, 30), d.output()
     finally:
         control(simulator.base_url, fault=None)

@@ -19,26 +19,26 @@ from shared.schema import SCHEMA_VERSION
 from shared.triggers import write_trigger
 
 from smtp_support import start_smtp
-from support import wait_for
+from support import query_dicts, wait_for
 
 CT = ZoneInfo("America/Chicago")
 
 
-def task(data_dir: Path, request_id: str) -> dict | None:
+def task(where: Path | str, request_id: str) -> dict | None:
+    """The collector_task row of a request, from a database URL or DATA_DIR/kamo.db."""
+    url = where if isinstance(where, str) else f"sqlite:///{where / 'kamo.db'}"
     try:
-        with sqlite3.connect(data_dir / "kamo.db") as db:
-            db.row_factory = sqlite3.Row
-            row = db.execute(
-                "select * from collector_task where request_id = ?", (request_id,)
-            ).fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return dict(row) if row else None
+        rows = query_dicts(url, "select * from collector_task where request_id = ?", request_id)
+    except Exception as exc:  # no table yet: sqlite3.OperationalError, psycopg2 UndefinedTable
+        if "collector_task" in str(exc):
+            return None
+        raise
+    return rows[0] if rows else None
 
 
-def finished(data_dir: Path, request_id: str, timeout: float) -> dict | None:
+def finished(where: Path | str, request_id: str, timeout: float) -> dict | None:
     return wait_for(
-        lambda: (t := task(data_dir, request_id)) and t["status"] in ("done", "failed") and t,
+        lambda: (t := task(where, request_id)) and t["status"] in ("done", "failed") and t,
         timeout,
     )
 
@@ -72,7 +72,7 @@ def test_backup_on_request_is_recorded_and_listed(sim, tmp_path):  # noqa: F811
         d.stop()
 
 
-def test_test_email_request_records_the_smtp_answer(sim, tmp_path):  # noqa: F811
+def test_test_email_request_records_the_smtp_answer(sim, tmp_path, db_url):  # noqa: F811
     controller, inbox, port = start_smtp()
     try:
         mail = {
@@ -81,10 +81,9 @@ def test_test_email_request_records_the_smtp_answer(sim, tmp_path):  # noqa: F81
             "SMTP_SECURITY": "none",
             "NOTIFICATION_EMAIL": "ops@example.test",
         }
-        d = started(start_clear_of_a_slot(sim, tmp_path, 60, **mail))
+        d = started(start_clear_of_a_slot(sim, tmp_path, 60, url=db_url, **mail))
         try:
-            trigger = write_trigger(tmp_path / "triggers", kind="test_email")
-            row = finished(tmp_path, trigger.request_id, 30)
+            row = finished(db_url, d.request(kind="test_email"), 30)
             assert row and row["status"] == "done", (row, d.output())
             assert "250 OK queued as test-4711" in row["message"]
             assert inbox.messages and "test message" in inbox.messages[0]["Subject"]

@@ -17,6 +17,8 @@ from shared.backups import backup_path, list_backups, read_record, write_gzip
 from shared.config import ConfigError, load_settings
 from shared.settings_report import database_identity, disagreements, settings_report
 
+from support import SQLITE_ONLY
+
 CT = ZoneInfo("America/Chicago")
 
 
@@ -171,6 +173,7 @@ def test_disagreements_are_flagged(tmp_path):
     assert database_identity(db) == f"sqlite:{(tmp_path / 'kamo.db').resolve()}"
 
 
+@SQLITE_ONLY  # scheduled backups copy the SQLite file; PostgreSQL has pg_dump instead
 def test_backup_alert_failed_then_missing_then_clear(writer_db, db_url):
     from collector.backup_alerts import backup_condition
     from shared.models import CollectorTask

@@ -11,6 +11,7 @@ import time_machine
 import collector.cycle as cycle_module
 from collector.client import KamoClient
 from collector.cycle import Cycle
+from shared.backend import refuse_inserts
 from shared.models import HourlyLoad, ImportRun, Substation, SubstationReading
 
 from sim_process import control
@@ -18,11 +19,8 @@ from sim_process import control
 
 def test_a_failed_write_rolls_back_and_closes_the_run(simulator, writer_db):
     control(simulator.base_url, now="2026-11-26T16:07:00Z", fault=None, fault_areas=None)
-    # A real SQLite failure in the middle of the data transaction.
-    writer_db.execute_sql(
-        "CREATE TRIGGER full_disk BEFORE INSERT ON substation_reading "
-        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-    )
+    # A real database failure in the middle of the data transaction.
+    refuse_inserts(writer_db, "substation_reading", "database or disk is full")
     cycle = Cycle(writer_db, KamoClient(simulator.base_url), interval_minutes=5)
     with pytest.raises(Exception, match="disk is full"):
         cycle.run("manual")

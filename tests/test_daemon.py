@@ -6,38 +6,40 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from peewee import DatabaseError
 
 from api import create_app
-from shared.triggers import write_trigger
+from shared.backend import FIRST_CYCLE_ANSWERS_WAITING, url_kind
 
 from sim_process import control
-from support import REPO_ROOT, collector_env, run_collector, wait_for
+from support import (
+    REPO_ROOT,
+    SQLITE_ONLY,
+    collector_env,
+    import_runs,
+    query,
+    request_channel,
+    run_collector,
+    wait_for,
+)
 
 
-def runs(data_dir: Path) -> list[dict]:
-    path = data_dir / "kamo.db"
-    if not path.exists():
-        return []
-    with sqlite3.connect(path) as db:
-        db.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in db.execute("select * from import_run order by id")]
-        except sqlite3.OperationalError:
-            return []
+def runs(where: str | Path) -> list[dict]:
+    """The import runs at a database URL, or in DATA_DIR/kamo.db for a directory."""
+    return import_runs(where if isinstance(where, str) else f"sqlite:///{where / 'kamo.db'}")
 
 
-def finished_runs(data_dir: Path, request_id: str, timeout: float) -> list[dict]:
+def finished_runs(url: str | Path, request_id: str, timeout: float) -> list[dict]:
     """The finished runs of a trigger's request, once there is one (or [] at the timeout)."""
     return wait_for(
         lambda: [
-            r for r in runs(data_dir) if r["request_id"] == request_id and r["status"] != "running"
+            r for r in runs(url) if r["request_id"] == request_id and r["status"] != "running"
         ],
         timeout,
     )
@@ -46,6 +48,7 @@ def finished_runs(data_dir: Path, request_id: str, timeout: float) -> list[dict]
 class Daemon:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
+        self.url = env["DATABASE_URL"]
         self.data_dir = Path(env["DATA_DIR"])
         self.log = open(self.data_dir / "collector.log", "w+")  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -60,10 +63,20 @@ class Daemon:
         return (self.data_dir / "collector.log").read_text()
 
     def heartbeat(self) -> dict | None:
-        try:
-            return json.loads((self.data_dir / "collector.heartbeat").read_text())
-        except (OSError, ValueError):
-            return None
+        with request_channel(self.url, self.data_dir) as channel:
+            try:
+                return channel.collectors().beat
+            except DatabaseError:  # PostgreSQL, before the collector made its tables
+                return None
+
+    def request(self, request_id: str | None = None, kind: str = "import") -> str:
+        """A request (a manual import by default) through the deployment's channel; its id."""
+        with request_channel(self.url, self.data_dir) as channel:
+            return channel.submit(kind, request_id=request_id).request_id
+
+    def waiting(self, request_id: str) -> bool:
+        with request_channel(self.url, self.data_dir) as channel:
+            return channel.waiting(request_id) is not None
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -85,29 +98,29 @@ def sim(simulator):
 
 
 def start_clear_of_a_slot(
-    sim, tmp_path: Path, minutes: int, clear: float = 45, **settings: str
+    sim, tmp_path: Path, minutes: int, clear: float = 45, url: str | None = None, **settings: str
 ) -> Daemon:
     """A daemon started at least `clear` s before its next slot, so that a test that counts
     runs or triggers one does not meet a scheduled cycle by chance."""
     step = minutes * 60
     if step - time.time() % step < clear:
         time.sleep(step - time.time() % step + 1)
-    env = collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES=str(minutes), **settings)
+    env = collector_env(sim.base_url, tmp_path, url, POLL_INTERVAL_MINUTES=str(minutes), **settings)
     return Daemon(env)
 
 
 @pytest.fixture
-def daemon(sim, tmp_path):
+def daemon(sim, tmp_path, db_url):
     """Hourly polling: the startup cycle, then nothing scheduled while the test runs."""
-    d = start_clear_of_a_slot(sim, tmp_path, 60)
+    d = start_clear_of_a_slot(sim, tmp_path, 60, url=db_url)
     # The heartbeat reports a finished run last: after its row and its log line.
     assert wait_for(lambda: (d.heartbeat() or {}).get("last_cycle"), 20), d.output()
     yield d
     d.stop()
 
 
-def test_startup_heartbeat_lock_and_healthcheck(daemon, tmp_path):
-    first = runs(tmp_path)[0]
+def test_startup_heartbeat_lock_and_healthcheck(daemon, db_url):
+    first = runs(db_url)[0]
     assert (first["trigger"], first["status"]) == ("startup", "success")
     beat = daemon.heartbeat()
     assert beat["pid"] == daemon.proc.pid and beat["version"] and beat["state"] == "idle"
@@ -119,55 +132,57 @@ def test_startup_heartbeat_lock_and_healthcheck(daemon, tmp_path):
     refused = run_collector(daemon.env, "once")
     assert refused.returncode == 1
     assert "another collector" in refused.stderr and str(daemon.proc.pid) in refused.stderr
-    assert len(runs(tmp_path)) == 1  # the refused `once` wrote nothing
+    assert len(runs(db_url)) == 1  # the refused `once` wrote nothing
 
 
-def test_trigger_file_is_picked_up_within_two_seconds(daemon, tmp_path):
-    trigger = write_trigger(tmp_path / "triggers", "req-abc123")
+def test_trigger_file_is_picked_up_within_two_seconds(daemon, db_url):
+    daemon.request("req-abc123")
     started = time.monotonic()
-    assert wait_for(lambda: not trigger.path.exists(), 3, step=0.05)
+    assert wait_for(lambda: not daemon.waiting("req-abc123"), 3, step=0.05)
     assert time.monotonic() - started < 2.0
-    manual = finished_runs(tmp_path, "req-abc123", 10)
+    manual = finished_runs(db_url, "req-abc123", 10)
     assert manual and manual[0]["trigger"] == "manual" and manual[0]["status"] == "success"
     assert "request req-abc123" in daemon.output()
 
 
 @pytest.fixture
-def minutely_daemon(sim, tmp_path):
-    d = Daemon(collector_env(sim.base_url, tmp_path, POLL_INTERVAL_MINUTES="1"))
+def minutely_daemon(sim, tmp_path, db_url):
+    d = Daemon(collector_env(sim.base_url, tmp_path, db_url, POLL_INTERVAL_MINUTES="1"))
     yield d
     d.stop()
 
 
-def test_polls_on_the_slot_and_survives_failures(minutely_daemon, tmp_path, sim):
+# SQLite only for the suite's time (up to a minute's wait for a slot): on PostgreSQL,
+# test_pg_failover polls 1-minute slots with two collectors.
+@SQLITE_ONLY
+def test_polls_on_the_slot_and_survives_failures(minutely_daemon, db_url, sim):
     daemon = minutely_daemon
     scheduled = wait_for(
-        lambda: [r for r in runs(tmp_path) if r["trigger"] == "scheduled"], 75, step=0.5
+        lambda: [r for r in runs(db_url) if r["trigger"] == "scheduled"], 75, step=0.5
     )
     assert scheduled, daemon.output()
     run = scheduled[0]
     assert run["slot_ts"] % 60 == 0 and 0 <= run["started_at"] - run["slot_ts"] < 3
     control(sim.base_url, fault="http500")
-    write_trigger(tmp_path / "triggers", "while-down")
-    failed = finished_runs(tmp_path, "while-down", 20)
+    daemon.request("while-down")
+    failed = finished_runs(db_url, "while-down", 20)
     assert failed and failed[0]["status"] == "failed"
     assert daemon.proc.poll() is None  # still running
     control(sim.base_url, fault=None)
-    write_trigger(tmp_path / "triggers", "after-recovery")
-    ok = finished_runs(tmp_path, "after-recovery", 20)
+    daemon.request("after-recovery")
+    ok = finished_runs(db_url, "after-recovery", 20)
     assert ok and ok[0]["status"] == "success"
 
 
-def test_sigterm_during_a_cycle_exits_cleanly(sim, tmp_path):
-    d = start_clear_of_a_slot(sim, tmp_path, 60, KAMO_TIMEOUT_SECONDS="60")
+def test_sigterm_during_a_cycle_exits_cleanly(sim, tmp_path, db_url):
+    d = start_clear_of_a_slot(sim, tmp_path, 60, url=db_url, KAMO_TIMEOUT_SECONDS="60")
     try:
-        assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] == "success"], 20), (
+        assert wait_for(lambda: [r for r in runs(db_url) if r["status"] == "success"], 20), (
             d.output()
         )
-        with sqlite3.connect(tmp_path / "kamo.db") as db:
-            before = db.execute("select count(*) from hourly_load").fetchone()[0]
+        before = query(db_url, "select count(*) from hourly_load")
         control(sim.base_url, fault="timeout", fault_areas=[3])
-        write_trigger(tmp_path / "triggers", "slow")
+        d.request("slow")
         assert wait_for(lambda: (d.heartbeat() or {}).get("state") == "polling", 5)
         first_beat = d.heartbeat()["updated_at"]
         # The heartbeat keeps coming while the cycle waits on KAMO.
@@ -179,31 +194,30 @@ def test_sigterm_during_a_cycle_exits_cleanly(sim, tmp_path):
         assert time.monotonic() - sent < 5
     finally:
         d.stop()
-    slow = [r for r in runs(tmp_path) if r["request_id"] == "slow"][0]
+    slow = [r for r in runs(db_url) if r["request_id"] == "slow"][0]
     assert slow["status"] == "failed" and slow["message"].startswith("interrupted")
-    with sqlite3.connect(tmp_path / "kamo.db") as db:
-        assert db.execute("select count(*) from hourly_load").fetchone()[0] == before
+    assert query(db_url, "select count(*) from hourly_load") == before
     assert "collector stopped" in d.output()
-    wal = tmp_path / "kamo.db-wal"
-    assert not wal.exists() or wal.stat().st_size == 0  # checkpointed on the way out
+    wal = tmp_path / "kamo.db-wal"  # SQLite's: checkpointed on the way out (none on PostgreSQL)
+    assert not wal.exists() or wal.stat().st_size == 0
 
 
-def test_a_run_left_by_a_killed_process_is_closed_at_next_start(sim, tmp_path):
-    d = start_clear_of_a_slot(sim, tmp_path, 60, KAMO_TIMEOUT_SECONDS="60")
+def test_a_run_left_by_a_killed_process_is_closed_at_next_start(sim, tmp_path, db_url):
+    d = start_clear_of_a_slot(sim, tmp_path, 60, url=db_url, KAMO_TIMEOUT_SECONDS="60")
     try:
-        assert wait_for(lambda: [r for r in runs(tmp_path) if r["status"] == "success"], 20)
+        assert wait_for(lambda: [r for r in runs(db_url) if r["status"] == "success"], 20)
         control(sim.base_url, fault="timeout", fault_areas=[3])
-        write_trigger(tmp_path / "triggers", "doomed")
-        assert wait_for(lambda: [r for r in runs(tmp_path) if r["request_id"] == "doomed"], 5)
+        d.request("doomed")
+        assert wait_for(lambda: [r for r in runs(db_url) if r["request_id"] == "doomed"], 5)
         os.kill(d.proc.pid, signal.SIGKILL)
         d.proc.wait(5)
     finally:
         d.stop()
-    assert [r["status"] for r in runs(tmp_path) if r["request_id"] == "doomed"] == ["running"]
+    assert [r["status"] for r in runs(db_url) if r["request_id"] == "doomed"] == ["running"]
     control(sim.base_url, fault=None)
     done = run_collector(d.env, "once")
     assert done.returncode == 0, done.stderr
-    doomed = [r for r in runs(tmp_path) if r["request_id"] == "doomed"][0]
+    doomed = [r for r in runs(db_url) if r["request_id"] == "doomed"][0]
     assert doomed["status"] == "failed" and "ended before this run finished" in doomed["message"]
     assert "closed 1 import run" in done.stdout
     assert run_collector(d.env, "healthcheck").returncode == 1  # the daemon is gone
@@ -222,15 +236,15 @@ def test_version_flag():
     assert done.returncode == 0 and done.stdout.strip() == f"kamo-load-logger {__version__}"
 
 
-def test_the_cycle_line_is_out_before_the_heartbeat_says_the_run_finished(sim, tmp_path):
+def test_the_cycle_line_is_out_before_the_heartbeat_says_the_run_finished(sim, tmp_path, db_url):
     """The heartbeat used to report the finished run before its log line was written (an
     alert email went out in between). An SMTP server that never greets holds the alert
     email for its whole timeout: the line must be in the log all that time."""
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     d = start_clear_of_a_slot(
-        sim, tmp_path, 60, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none",
-        NOTIFICATION_EMAIL="ops@coop.test", LOW_DISK_MB="10000000",
+        sim, tmp_path, 60, url=db_url, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port),
+        SMTP_SECURITY="none", NOTIFICATION_EMAIL="ops@coop.test", LOW_DISK_MB="10000000",
     )  # fmt: skip
     try:
         beat = wait_for(lambda: (d.heartbeat() or {}).get("last_cycle"), 20, step=0.01)
@@ -241,23 +255,29 @@ def test_the_cycle_line_is_out_before_the_heartbeat_says_the_run_finished(sim, t
         d.stop()
 
 
-def test_pending_requests_coalesce_and_wait_for_the_rate_limit(sim, tmp_path):
+def test_pending_requests_coalesce_and_wait_for_the_rate_limit(sim, tmp_path, writer_db, db_url):
     """Requests waiting together are answered by one run naming them all; the next request,
     inside the minimum gap between manual runs, is answered by the next scheduled slot."""
-    for name in ("req-a", "req-b", "req-c"):
-        write_trigger(tmp_path / "triggers", name)  # waiting before the collector starts
-    d = start_clear_of_a_slot(sim, tmp_path, 1, clear=25, MANUAL_MIN_GAP_SECONDS="3600")
+    with request_channel(db_url, tmp_path) as channel:  # (writer_db made the tables)
+        for name in ("req-a", "req-b", "req-c"):
+            channel.submit(request_id=name)  # waiting before the collector starts
+    d = start_clear_of_a_slot(sim, tmp_path, 1, clear=25, url=db_url, MANUAL_MIN_GAP_SECONDS="3600")
+    first_cycle_answers = FIRST_CYCLE_ANSWERS_WAITING[url_kind(db_url)]
     try:
-        manual = finished_runs(tmp_path, "req-a", 20)
-        assert manual, d.output()
-        assert json.loads(manual[0]["request_ids"]) == ["req-a", "req-b", "req-c"]
-        assert manual[0]["trigger"] == "manual" and manual[0]["status"] == "success"
-        assert [r["trigger"] for r in runs(tmp_path)] == ["startup", "manual"]
+        batch = finished_runs(db_url, "req-a", 20)
+        assert batch, d.output()
+        assert json.loads(batch[0]["request_ids"]) == ["req-a", "req-b", "req-c"]
+        assert batch[0]["trigger"] == ("startup" if first_cycle_answers else "manual")
+        assert batch[0]["status"] == "success"
         assert "requests req-a, req-b, req-c" in d.output()
-        later = write_trigger(tmp_path / "triggers", "req-d")
+        if first_cycle_answers:  # a manual run, for the gap to start from
+            d.request("req-m")
+            assert finished_runs(db_url, "req-m", 20)[0]["trigger"] == "manual"
+        assert [r["trigger"] for r in runs(db_url)] == ["startup", "manual"]
+        d.request("req-d")
         time.sleep(3)  # a look every second: without the limit it would be taken by now
-        assert later.path.exists() and not finished_runs(tmp_path, "req-d", 0)
-        answered = finished_runs(tmp_path, "req-d", 75)
+        assert d.waiting("req-d") and not finished_runs(db_url, "req-d", 0)
+        answered = finished_runs(db_url, "req-d", 75)
         assert answered, d.output()
         assert answered[0]["trigger"] == "scheduled" and answered[0]["status"] == "success"
         assert json.loads(answered[0]["request_ids"]) == ["req-d"]
@@ -265,11 +285,11 @@ def test_pending_requests_coalesce_and_wait_for_the_rate_limit(sim, tmp_path):
     finally:
         d.stop()
     app = create_app(
-        {"DATABASE_URL": f"sqlite:///{tmp_path / 'kamo.db'}", "DATA_DIR": str(tmp_path),
+        {"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path),
          "TZ": "America/Chicago", "TESTING": True}
     )  # fmt: skip
     for request_id in ("req-a", "req-b", "req-c"):
         found = app.test_client().get(f"/api/imports?request_id={request_id}").get_json()
-        assert [r["id"] for r in found["runs"]] == [manual[0]["id"]]
+        assert [r["id"] for r in found["runs"]] == [batch[0]["id"]]
         assert found["runs"][0]["request_ids"] == ["req-a", "req-b", "req-c"]
     assert app.test_client().get("/api/imports?request_id=req_a").get_json()["runs"] == []

@@ -264,3 +264,11 @@ def test_area_ids_outside_a_plausible_range_are_refused(area_id):
 def test_an_absurdly_long_substation_name_fails_its_area():
     with pytest.raises(ParseError, match="substation name of 5000 characters"):
         parse_loadtable({"Id": 2, "areaLoadData": [_row(name="x" * 5000)]}, 2)
+
+
+def test_nul_characters_cannot_reach_the_database():
+    # PostgreSQL text cannot hold NUL: names lose it, and a substation (a key) fails its area.
+    (area,) = parse_area_list([{"id": 3, "name": "Ea\x00st", "abrev": "\x00E"}])
+    assert (area.name, area.abbreviation) == ("East", "E")
+    with pytest.raises(ParseError, match=r"areaLoadData\[0\]: NUL character"):
+        parse_loadtable({"Id": 2, "areaLoadData": [_row(name="Sub\x00")]}, 2)

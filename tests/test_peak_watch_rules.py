@@ -13,6 +13,7 @@ from collector.peak_notify import MAIL_CLEAR, MAIL_OPEN, PeakNotifier
 from collector.peak_step import PeakWatchStep
 from collector.peak_watch import PeakWatcher
 from collector.push import make_targets
+from shared.backend import kind, portable_sql
 from shared.config import load_settings
 from shared.models import HourlyLoad, PeakWatch
 
@@ -49,7 +50,8 @@ def hours(area: int, start: int, end: int, kw: float, peak_at: int | None = None
 
 def forecast(db, area: int, target: int, issued: int, kw: float, series="Day Ahead") -> None:
     db.execute_sql(
-        "INSERT INTO forecast VALUES (?, ?, ?, ?, ?)", (area, series, target, issued, kw)
+        portable_sql(kind(db), "INSERT INTO forecast VALUES (?, ?, ?, ?, ?)"),
+        (area, series, target, issued, kw),
     )
 
 
@@ -70,7 +72,9 @@ def test_a_forecast_that_does_not_come_true_is_a_false_alarm(month):
     assert (row.expected_ts, row.expected_kw, row.source) == (T + 2 * HOUR, 1480.0,
                                                              "forecast:Day Ahead")  # fmt: skip
     assert (row.peak_kw, row.peak_ts, row.margin_pct) == (1500.0, MONTH + 20 * HOUR, 1.33)
-    month.execute_sql("DELETE FROM forecast WHERE target_ts = ?", (T + 5 * HOUR,))
+    month.execute_sql(
+        portable_sql(kind(month), "DELETE FROM forecast WHERE target_ts = ?"), (T + 5 * HOUR,)
+    )
     # Newer vintages lower the forecast; the hour passes at 1300 kW.
     forecast(month, 20, T + 2 * HOUR, T + 3600, 1200.0)
     hours(20, T, T + 3 * HOUR, 1300.0)

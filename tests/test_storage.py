@@ -14,7 +14,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from shared.backend import READING_BYTES_BUDGET, WalMeter, kind
+from shared.backend import READING_BYTES_BUDGET, WalMeter, kind, refuse_inserts
 
 from pg_throwaway import postgres_or_skip, throwaway_database
 from storage_workload import SLOT, bulk_week, make_substations, poll, readings_bytes
@@ -90,10 +90,7 @@ def test_a_refused_reading_write_raises_peewees_error(writer_db):
     from collector.ingest import Counters, store_readings
     from collector.parse import SubstationRow
 
-    writer_db.execute_sql(
-        "CREATE TRIGGER refuse BEFORE INSERT ON substation_reading "
-        "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
-    )
+    refuse_inserts(writer_db, "substation_reading", "database or disk is full")
     row = SubstationRow("Ash Grove", 4120.0, 88.0, 1.0, False, False)
     with pytest.raises(peewee.DatabaseError, match="disk is full"), writer_db.atomic():
         store_readings(1764547200, {1: [row]}, 1764547202, Counters())

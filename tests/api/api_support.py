@@ -1,20 +1,25 @@
 """Helpers for the API tests (a module with a unique name: `conftest` is ambiguous).
 
-Databases are built once per session: the collector runs as a subprocess
-(`python -m collector once`) against the simulator, pinned to fixed instants, or
-serving the real captured fixtures. Tests only read them, like the API does.
+Databases are built once per session and backend (SQLite, PostgreSQL): the collector
+runs as a subprocess (`python -m collector once`) against the simulator, pinned to fixed
+instants, or serving the real captured fixtures. Tests only read them, like the API does.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, NamedTuple
 
+import pytest
 from flask import Flask
 
 from api import create_app
+from shared.backend import portable_sql, url_kind
+from shared.db import sqlite_path
 
 from sim_process import SimProcess
 
@@ -27,12 +32,35 @@ AUTUMN_RUNS = ("2026-11-01T16:30:00Z", "2026-11-02T04:30:00Z", "2026-11-02T07:30
 SPRING_RUNS = ("2026-03-08T17:30:00Z", "2026-03-09T05:30:00Z")
 
 
-def collector_once(sim: SimProcess, data_dir: Path) -> subprocess.CompletedProcess:
-    """One real collector cycle into data_dir/kamo.db; no .env or KAMO_ variables leak in."""
+# The opt-out from running on both backends, for API tests about SQLite deployments only
+# (the trigger files in DATA_DIR); each use says why.
+SQLITE_ONLY = pytest.mark.parametrize("api_backend", ["sqlite"], indirect=True)
+
+
+class Store(NamedTuple):
+    """A database the collector filled, and the DATA_DIR it ran with."""
+
+    url: str
+    data_dir: Path
+
+    @property
+    def kind(self) -> str:
+        return url_kind(self.url)
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'kamo.db'}"
+
+
+def collector_once(
+    sim: SimProcess, data_dir: Path, database_url: str | None = None
+) -> subprocess.CompletedProcess:
+    """One real collector cycle into `database_url` (default data_dir/kamo.db); no .env or
+    KAMO_ variables leak in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAMO_", "SMTP_", "API_"))}
     env.update(
         KAMO_BASE_URL=sim.base_url,
-        DATABASE_URL=f"sqlite:///{data_dir / 'kamo.db'}",
+        DATABASE_URL=database_url or sqlite_url(data_dir),
         DATA_DIR=str(data_dir),
         TZ="America/Chicago",
         KAMO_TIMEOUT_SECONDS="5",
@@ -54,13 +82,39 @@ def check_ok(done: subprocess.CompletedProcess) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def make_app(data_dir: Path, **config: object) -> Flask:
+def make_app(where: Path | Store, **config: object) -> Flask:
+    """The API on a Store, or on data_dir/kamo.db for a bare directory."""
+    store = where if isinstance(where, Store) else Store(sqlite_url(where), where)
     settings = {
-        "DATABASE_URL": f"sqlite:///{data_dir / 'kamo.db'}",
-        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": store.url,
+        "DATA_DIR": str(store.data_dir),
         "TZ": "America/Chicago",
         "API_KEY": API_KEY,
         "TESTING": True,
     }
     settings.update(config)
     return create_app(settings)
+
+
+class ReadSql:
+    """Expected values straight from a Store's database: `execute(sql, params)` with `?`
+    placeholders on either backend, read-only."""
+
+    def __init__(self, store: Store) -> None:
+        self.kind = store.kind
+        if self.kind == "sqlite":
+            path = sqlite_path(store.url)
+            self.conn: Any = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        else:
+            import psycopg2
+
+            self.conn = psycopg2.connect(store.url, options="-c default_transaction_read_only=on")
+            self.conn.autocommit = True
+
+    def execute(self, sql: str, params: tuple = ()) -> Any:
+        cursor = self.conn.cursor()
+        cursor.execute(portable_sql(self.kind, sql), params)
+        return cursor
+
+    def close(self) -> None:
+        self.conn.close()

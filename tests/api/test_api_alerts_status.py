@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from api_support import check_ok, collector_once, make_app
+from api_support import SQLITE_ONLY, Store, check_ok, collector_once, make_app
 
 from collector.alerts import Alerter
 from shared.config import load_settings
@@ -13,12 +13,12 @@ from sim_process import start_simulator
 
 
 @pytest.fixture(scope="module")
-def skewed(tmp_path_factory):
+def skewed(new_store) -> Store:
     """A real cycle against a KAMO whose Date header is 10 minutes ahead of our clock."""
-    data = tmp_path_factory.mktemp("skewed")
+    store = new_store("skewed")
     with start_simulator("--quiet", "--date-skew-seconds", "600") as sim:
-        check_ok(collector_once(sim, data))
-    return data
+        check_ok(collector_once(sim, store.data_dir, store.url))
+    return store
 
 
 def test_clock_warning_in_status(skewed):
@@ -30,7 +30,7 @@ def test_clock_warning_in_status(skewed):
 
 
 def test_active_alert_conditions_in_status(skewed):
-    url = f"sqlite:///{skewed / 'kamo.db'}"
+    url = skewed.url
     db = bind(open_writer(url))
     with db.connection_context():
         # The collector's own alerter, with a disk threshold no machine meets.
@@ -49,6 +49,7 @@ def _beat_file(data_dir, **beat) -> None:
     (data_dir / "collector.heartbeat").write_text(json.dumps(beat))
 
 
+@SQLITE_ONLY  # the heartbeat file; PostgreSQL's collector_state: test_pg_channel
 def test_health_is_degraded_when_no_cycle_finished_for_two_slots(skewed, tmp_path):
     """The heartbeat is fresh (its thread beats on), but its content shows no progress."""
     from shared.timeutil import now_ts
@@ -69,6 +70,7 @@ def test_health_is_degraded_when_no_cycle_finished_for_two_slots(skewed, tmp_pat
     assert "no cycle has finished" in page and "badge stuck" in page
 
 
+@SQLITE_ONLY  # the heartbeat file; PostgreSQL's collector_state: test_pg_channel
 def test_health_is_degraded_when_the_heartbeat_stopped(skewed, tmp_path):
     from shared.timeutil import now_ts
 
@@ -79,6 +81,7 @@ def test_health_is_degraded_when_the_heartbeat_stopped(skewed, tmp_path):
     assert make_app(skewed).test_client().get("/api/health?strict=2").status_code == 400
 
 
+@SQLITE_ONLY  # the heartbeat file; PostgreSQL's collector_state: test_pg_channel
 def test_status_shows_the_stuck_collector_and_its_unwritten_runs(skewed, tmp_path):
     from shared.timeutil import now_ts
 

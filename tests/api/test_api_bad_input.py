@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
-from api_support import make_app
+from api_support import Store, make_app
 
 API_KEY_HEADER = {"X-API-Key": "test-key-0123456789"}
 
@@ -124,15 +123,12 @@ def test_unknown_substation_is_404_naming_the_parameter(client, url: str, parame
     assert response.get_json()["parameter"] == parameter
 
 
-def test_unknown_area_is_404(sim_dir: Path, tmp_path: Path) -> None:
+def test_unknown_area_is_404(writer_db, db_url: str, tmp_path: Path) -> None:
     """An id in 1-20 that the database does not hold (yet) is not found, not bad input."""
-    with sqlite3.connect(f"file:{sim_dir / 'kamo.db'}?mode=ro", uri=True) as source:
-        copy = sqlite3.connect(tmp_path / "kamo.db")
-        source.backup(copy)
-    copy.execute("DELETE FROM area WHERE id = 12")
-    copy.commit()
-    copy.close()
-    client = make_app(tmp_path).test_client()
+    from shared.models import Area
+
+    Area.create(id=11, name="Area eleven", abbreviation="A11", is_aggregate=False)
+    client = make_app(Store(db_url, tmp_path)).test_client()
     assert client.get("/api/load/history/11").status_code == 200
     response = client.get("/api/load/history/12")
     assert response.status_code == 404

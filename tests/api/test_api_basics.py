@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from api_support import make_app
+from api_support import Store, make_app
 
 from shared.schema import SCHEMA_VERSION
 
@@ -97,7 +97,7 @@ def test_health_ok_with_database(client) -> None:
     assert body["collector"]["state"] in ("running", "stale", "never")
 
 
-def test_internal_error_is_json(sim_dir: Path) -> None:
+def test_internal_error_is_json(sim_dir: Store) -> None:
     app = make_app(sim_dir)
 
     @app.get("/api/_boom")

@@ -4,7 +4,6 @@ clock moved so that its hours are the coming ones; numbers checked by hand."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,14 +16,14 @@ from shared.schema import migrate
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):
-    data_dir: Path = tmp_path_factory.mktemp("forecast")
-    db = bind(open_writer(f"sqlite:///{data_dir / 'kamo.db'}"))
+def client(new_store):
+    store = new_store("forecast")
+    db = bind(open_writer(store.url))
     db.connect()
     migrate(db)
     fill_known(db)
     db.close()
-    return make_app(data_dir).test_client()
+    return make_app(store).test_client()
 
 
 def at(offset: int):

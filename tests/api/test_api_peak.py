@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from api_support import make_app
+from api_support import Store, make_app
 
 from shared.models import PeakWatch
 
@@ -18,7 +18,7 @@ NOW = H0 + 4 * 3600 + 60  # one minute after the newest snapshot
 
 
 @pytest.fixture
-def client(writer_db, tmp_path):
+def client(writer_db, db_url, tmp_path):
     build_known_dataset(writer_db)
     rows = [
         # a closed watch on KAMO, a new-peak event, an open watch on area 1
@@ -35,7 +35,7 @@ def client(writer_db, tmp_path):
     with writer_db.atomic():
         for row in rows:
             PeakWatch.create(**row)
-    app = make_app(tmp_path, PEAK_WATCH_AREAS=(20, 1))
+    app = make_app(Store(db_url, tmp_path), PEAK_WATCH_AREAS=(20, 1))
     with time_machine.travel(datetime.fromtimestamp(NOW, UTC), tick=False):
         yield app.test_client()
 
@@ -67,9 +67,9 @@ def test_kamo_lists_members_and_what_is_missing(client):
     assert body["stand_ins"] == [] and 2 in body["missing"]
 
 
-def test_stale_snapshot_is_marked(writer_db, tmp_path):
+def test_stale_snapshot_is_marked(writer_db, db_url, tmp_path):
     build_known_dataset(writer_db)
-    app = make_app(tmp_path, POLL_INTERVAL_MINUTES=5)
+    app = make_app(Store(db_url, tmp_path), POLL_INTERVAL_MINUTES=5)
     with time_machine.travel(datetime.fromtimestamp(NOW + 3600, UTC), tick=False):
         body = app.test_client().get("/api/load/now/1").get_json()
     assert body["stale"] and body["status"] == "stale" and body["stale_after_seconds"] == 900

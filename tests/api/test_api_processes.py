@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from api_support import API_KEY, REPO_ROOT, make_app
+from api_support import API_KEY, REPO_ROOT, Store, make_app, sqlite_url
 
 from sim_process import free_port, start_simulator
 
@@ -20,11 +20,12 @@ from sim_process import free_port, start_simulator
 CONTAINER_COMMAND = 'gunicorn -c api/gunicorn.conf.py "api:create_app()"'
 
 
-def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+def _env(where: Path | Store, **extra: str) -> dict[str, str]:
+    store = where if isinstance(where, Store) else Store(sqlite_url(where), where)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAMO_", "SMTP_", "API_"))}
     env.update(
-        DATABASE_URL=f"sqlite:///{data_dir / 'kamo.db'}",
-        DATA_DIR=str(data_dir),
+        DATABASE_URL=store.url,
+        DATA_DIR=str(store.data_dir),
         TZ="America/Chicago",
         PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
         PYTHONPATH=str(REPO_ROOT),
@@ -45,7 +46,7 @@ def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 20) -> requests
 
 
 @pytest.mark.slow
-def test_gunicorn_serves_health(sim_dir: Path, tmp_path: Path) -> None:
+def test_gunicorn_serves_health(sim_dir: Store, tmp_path: Path) -> None:
     port = free_port()
     env = _env(sim_dir, HOST="127.0.0.1", PORT=str(port))
     log = (tmp_path / "gunicorn.log").open("w")
@@ -67,15 +68,17 @@ def test_gunicorn_serves_health(sim_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_trigger_is_picked_up_by_the_collector(tmp_path: Path) -> None:
-    """POST /api/import/trigger -> the running daemon runs a manual cycle with that id."""
+def test_trigger_is_picked_up_by_the_collector(tmp_path: Path, db_url: str) -> None:
+    """POST /api/import/trigger -> the running daemon runs a manual cycle with that id (a
+    trigger file on SQLite, an import_request row on PostgreSQL)."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
+    store = Store(db_url, data_dir)
     with start_simulator("--quiet") as sim:
         # Hourly slots: a request made within 15 s of a slot is answered by that slot's
         # scheduled run instead (by design), which a 5-minute interval made a coin toss here.
         env = _env(
-            data_dir,
+            store,
             KAMO_BASE_URL=sim.base_url,
             KAMO_TIMEOUT_SECONDS="5",
             POLL_INTERVAL_MINUTES="60",
@@ -85,7 +88,7 @@ def test_trigger_is_picked_up_by_the_collector(tmp_path: Path) -> None:
             [sys.executable, "-m", "collector"], cwd=data_dir, env=env, stdout=log, stderr=log
         )
         try:
-            client = make_app(data_dir).test_client()
+            client = make_app(store).test_client()
             deadline = time.monotonic() + 30
             while client.get("/api/imports").status_code != 200:  # startup cycle creates the db
                 assert time.monotonic() < deadline and daemon.poll() is None

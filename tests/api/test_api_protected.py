@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from api_support import API_KEY, make_app
+from api_support import API_KEY, SQLITE_ONLY, Store, make_app
 
 from api.writers import safe_cell
 
@@ -31,14 +31,15 @@ def test_missing_or_wrong_key_is_401(client, method: str, url: str) -> None:
 
 @pytest.mark.parametrize("key", [None, ""])
 @pytest.mark.parametrize(("method", "url"), PROTECTED)
-def test_unconfigured_key_is_503(sim_dir: Path, key, method: str, url: str) -> None:
+def test_unconfigured_key_is_503(sim_dir: Store, key, method: str, url: str) -> None:
     client = make_app(sim_dir, API_KEY=key).test_client()
     response = getattr(client, method)(url, headers={"X-API-Key": "anything"})
     assert response.status_code == 503
     assert response.get_json()["error"].startswith("API key not configured")
 
 
-def test_trigger_writes_the_request_file(tmp_path: Path, sim_dir: Path) -> None:
+@SQLITE_ONLY  # the trigger-file protocol; PostgreSQL queues in import_request (test_api_pg_roles)
+def test_trigger_writes_the_request_file(tmp_path: Path, sim_dir: Store) -> None:
     client = make_app(sim_dir, DATA_DIR=str(tmp_path)).test_client()
     response = client.post("/api/import/trigger", headers=KEY)
     assert response.status_code == 202
@@ -101,7 +102,8 @@ def test_csv_cells_neutralised_numbers_kept(value, cell) -> None:
     assert safe_cell(value) == cell
 
 
-def test_trigger_answers_when_it_will_run(tmp_path: Path, sim_dir: Path) -> None:
+@SQLITE_ONLY  # the trigger-file protocol; PostgreSQL queues in import_request (test_api_pg_roles)
+def test_trigger_answers_when_it_will_run(tmp_path: Path, sim_dir: Store) -> None:
     """expected_at follows the collector's rule, read from its heartbeat: a minute after
     the last manual start, or the next slot when that comes first."""
     from shared.heartbeat import write_heartbeat
@@ -129,7 +131,8 @@ def test_trigger_answers_when_it_will_run(tmp_path: Path, sim_dir: Path) -> None
     assert abs(datetime.fromisoformat(body["expected_at"]).timestamp() - (now + 50)) < 1.5
 
 
-def test_pending_requests_are_bounded(tmp_path: Path, sim_dir: Path) -> None:
+@SQLITE_ONLY  # the trigger-file protocol; PostgreSQL queues in import_request (test_api_pg_roles)
+def test_pending_requests_are_bounded(tmp_path: Path, sim_dir: Store) -> None:
     from shared.triggers import MAX_PENDING
 
     client = make_app(sim_dir, DATA_DIR=str(tmp_path)).test_client()
@@ -141,7 +144,8 @@ def test_pending_requests_are_bounded(tmp_path: Path, sim_dir: Path) -> None:
     assert len(list((tmp_path / "triggers").glob("*.json"))) == MAX_PENDING
 
 
-def test_trigger_on_a_full_disk_is_503_with_a_reason(tmp_path: Path, sim_dir: Path) -> None:
+@SQLITE_ONLY  # the trigger-file protocol; PostgreSQL queues in import_request (test_api_pg_roles)
+def test_trigger_on_a_full_disk_is_503_with_a_reason(tmp_path: Path, sim_dir: Store) -> None:
     from small_fs import fill, small_filesystem
 
     with small_filesystem(tmp_path / "small", size_mb=1) as small:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api_support import make_app
+from api_support import Store, make_app
+from peewee import Database
 
 from collector.rollup import build_completed_hours
-from shared.db import bind, open_writer
 from shared.models import (
     Area,
     RollupState,
@@ -16,16 +16,12 @@ from shared.models import (
     SubstationReading,
     pf_to_columns,
 )
-from shared.schema import migrate
 
 T0 = 1793541600  # 2026-11-01T14:00:00Z, an hour boundary
 SLOT = 300
 
 
-def _fill(data_dir: Path) -> None:
-    db = bind(open_writer(f"sqlite:///{data_dir / 'kamo.db'}"))
-    db.connect(reuse_if_open=True)
-    migrate(db)
+def _fill(db: Database) -> Database:
     with db.atomic():
         Area.create(id=1, name="Ozark", abbreviation="OZEC", is_aggregate=False)
         for sid, name in ((1, "Ash Grove"), (2, "Billings")):
@@ -53,8 +49,8 @@ def _fill(data_dir: Path) -> None:
     return db
 
 
-def test_builds_complete_hours_once(tmp_path: Path) -> None:
-    db = _fill(tmp_path)
+def test_builds_complete_hours_once(writer_db: Database) -> None:
+    db = _fill(writer_db)
     with db.atomic():
         assert build_completed_hours(T0 + 3600 + 600) == 1  # only hour 0 is complete
         assert build_completed_hours(T0 + 3600 + 900) == 0  # nothing new
@@ -67,22 +63,22 @@ def test_builds_complete_hours_once(tmp_path: Path) -> None:
         assert build_completed_hours(T0 + 10 * 3600) == 7  # empty hours still advance
     assert RollupState.get().built_until == T0 + 10 * 3600
     assert SubstationHourly.select().count() == 6
-    db.close()
 
 
-def test_max_hours_limits_a_backfill(tmp_path: Path) -> None:
-    db = _fill(tmp_path)
+def test_max_hours_limits_a_backfill(writer_db: Database) -> None:
+    db = _fill(writer_db)
     with db.atomic():
         assert build_completed_hours(T0 + 3 * 3600, max_hours=1) == 1
         assert build_completed_hours(T0 + 3 * 3600, max_hours=1) == 1
     assert RollupState.get().built_until == T0 + 2 * 3600
-    db.close()
 
 
-def test_history_is_the_same_with_or_without_rollup(tmp_path: Path) -> None:
+def test_history_is_the_same_with_or_without_rollup(
+    writer_db: Database, db_url: str, tmp_path: Path
+) -> None:
     """Rolled-up hours and raw hours give identical buckets: the rollup is an index, not data."""
-    db = _fill(tmp_path)
-    client = make_app(tmp_path).test_client()
+    db = _fill(writer_db)
+    client = make_app(Store(db_url, tmp_path)).test_client()
     query = "start=2026-11-01T14:00Z&end=2026-11-01T17:00Z"
     before = {
         res: client.get(f"/api/substations/history/1?{query}&resolution={res}").get_json()
@@ -96,4 +92,3 @@ def test_history_is_the_same_with_or_without_rollup(tmp_path: Path) -> None:
     hourly = before["1h"]["substations"][0]["points"]
     assert [p["samples"] for p in hourly] == [12, 12, 12]
     assert hourly[0]["pf_avg"] == -0.95
-    db.close()

@@ -1,17 +1,17 @@
 """Every public endpoint against data the real collector stored from the simulator.
 
-Expected values are read straight from the SQLite file the collector wrote.
+Expected values are read straight from the database the collector wrote (both backends).
 """
 
 from __future__ import annotations
 
-import sqlite3
+from api_support import ReadSql
 
 from shared.models import reading_pf
 from shared.timeutil import KAMO_ZONE, iso
 
 
-def _newest(sql: sqlite3.Connection, area_id: int) -> tuple[int, float]:
+def _newest(sql: ReadSql, area_id: int) -> tuple[int, float]:
     return sql.execute(
         "SELECT ts, load_kw FROM hourly_load WHERE area_id = ? ORDER BY ts DESC LIMIT 1",
         (area_id,),

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from api_support import REPO_ROOT
+from api_support import REPO_ROOT, SQLITE_ONLY, Store
 
 from sim_process import free_port
 
@@ -29,9 +29,9 @@ ANSWER_BOUND_SECONDS = 3.0
 
 
 @pytest.fixture
-def gunicorn_port(sim_dir: Path, tmp_path: Path):
+def gunicorn_port(sim_dir: Store, tmp_path: Path):
     port = free_port()
-    env = {k: v for k, v in sqlite_env(sim_dir).items() if k != "WEB_CONCURRENCY"}
+    env = {k: v for k, v in sqlite_env(sim_dir.data_dir).items() if k != "WEB_CONCURRENCY"}
     proc = start_gunicorn(env, port, tmp_path / "gunicorn.log")
     try:
         yield port
@@ -39,6 +39,7 @@ def gunicorn_port(sim_dir: Path, tmp_path: Path):
         stop_gunicorn(proc)
 
 
+@SQLITE_ONLY  # gunicorn's workers against slow sockets: the database plays no part
 @pytest.mark.slow
 def test_health_and_dashboard_answer_while_50_clients_send_headers_slowly(
     gunicorn_port: int,
@@ -51,6 +52,7 @@ def test_health_and_dashboard_answer_while_50_clients_send_headers_slowly(
             assert seconds < ANSWER_BOUND_SECONDS, (path, seconds)
 
 
+@SQLITE_ONLY  # gunicorn's workers against slow sockets: the database plays no part
 @pytest.mark.slow
 def test_a_client_that_never_finishes_its_headers_is_cut_off(gunicorn_port: int) -> None:
     """Headers one line a second, forever: the server closes the connection (keepalive

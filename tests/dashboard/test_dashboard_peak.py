@@ -20,11 +20,11 @@ END = START + 26 * HOUR
 
 
 @pytest.fixture
-def page(writer_db, tmp_path):
+def page(writer_db, db_url, tmp_path):
     model = load_model_module().KamoModel()
     fill_history(writer_db, model, 1, START, END + 900, step=HOUR)
     app = create_app(
-        {"DATABASE_URL": f"sqlite:///{tmp_path / 'kamo.db'}", "DATA_DIR": str(tmp_path),
+        {"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path),
          "TZ": "America/Chicago", "TESTING": True}
     )  # fmt: skip
 
